@@ -1,0 +1,5 @@
+import sys
+
+from polarity.cli import main
+
+sys.exit(main())

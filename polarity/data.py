@@ -1,0 +1,297 @@
+"""MNIST-format data: the IDX reader, the named data sets, and the grey-level encodings.
+
+The IDX format (LeCun et al.) is a 4-byte magic number -- two zero bytes, a type code
+(0x08 = unsigned byte) and the number of dimensions -- then one big-endian uint32 per
+dimension, then the values. Files may be gzip-compressed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from polarity import PolarityError, paths
+
+UNSIGNED_BYTE = 0x08
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class DataError(PolarityError):
+    """A data file that is missing, corrupt or not what it claims to be."""
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The uncompressed bytes of an IDX file, gzip or raw."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    if raw[:2] != GZIP_MAGIC:
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise DataError(
+            f"{path}: truncated or corrupt gzip file ({exc}); download it again"
+        ) from None
+
+
+def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
+    """Parse uncompressed IDX bytes into a uint8 array of the shape the header declares."""
+    if len(data) < 4:
+        raise DataError(f"{source}: too short to be an IDX file ({len(data)} bytes)")
+    zero, type_code, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or ndim == 0:
+        raise DataError(
+            f"{source}: not an IDX file (magic number 0x{data[:4].hex()}, "
+            "expected 0x000008 followed by the number of dimensions)"
+        )
+    if type_code != UNSIGNED_BYTE:
+        raise DataError(
+            f"{source}: IDX type code 0x{type_code:02x} is not supported (expected 0x08, unsigned byte)"
+        )
+    header_end = 4 + 4 * ndim
+    if len(data) < header_end:
+        raise DataError(f"{source}: header declares {ndim} dimensions but the file ends inside it")
+    shape = struct.unpack(f">{ndim}I", data[4:header_end])
+    expected = int(np.prod(shape, dtype=np.int64))
+    found = len(data) - header_end
+    if found != expected:
+        raise DataError(
+            f"{source}: header declares shape {shape} ({expected} values) but the file holds "
+            f"{found}; the file is truncated or corrupt"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header_end).reshape(shape)
+
+
+def read_idx(path: Path | str) -> np.ndarray:
+    """Read an IDX file (gzip-compressed or raw) into a uint8 array."""
+    path = Path(path)
+    return parse_idx(_read_bytes(path), source=str(path))
+
+
+@dataclass(frozen=True)
+class Split:
+    """Images (n, 28, 28) uint8 with 0 = background, and labels (n,) in 0..9."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def make_split(images: np.ndarray, labels: np.ndarray, source: str) -> Split:
+    """Check that images and labels belong together, then pair them."""
+    if images.ndim != 3:
+        raise DataError(f"{source}: images must have 3 dimensions (n, rows, cols), got {images.shape}")
+    if labels.ndim != 1:
+        raise DataError(f"{source}: labels must have 1 dimension, got {labels.shape}")
+    if len(images) != len(labels):
+        raise DataError(
+            f"{source}: {len(images)} images but {len(labels)} labels; the files do not belong together"
+        )
+    if labels.size and labels.max() > 9:
+        bad = int(np.argmax(labels > 9))
+        raise DataError(f"{source}: label {labels[bad]} at index {bad} is outside 0-9")
+    return Split(images=images, labels=labels)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A named data set: its files, their checksums and where to look for them."""
+
+    name: str
+    citation_key: str
+    # sha256 of the *uncompressed* IDX files: gzip wrappers differ between mirrors.
+    sha256: dict[str, str]
+    system_dir: Path | None  # where a Linux distribution package installs it
+    keras_loader: str  # keras.datasets module for the online fallback
+
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+DATASETS = {
+    "mnist": DatasetSpec(
+        name="mnist",
+        citation_key="lecun1998gradient",
+        sha256={
+            "train_images": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "train_labels": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "test_images": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "test_labels": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        },
+        system_dir=None,
+        keras_loader="mnist",
+    ),
+    "fashion-mnist": DatasetSpec(
+        name="fashion-mnist",
+        citation_key="xiao2017fashion",
+        # Measured on Debian's dataset-fashion-mnist package, which recompresses the files.
+        sha256={
+            "train_images": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "train_labels": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "test_images": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "test_labels": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        },
+        system_dir=Path("/usr/share/datasets/fashion-mnist"),
+        keras_loader="fashion_mnist",
+    ),
+}
+
+DATA_DIR_ENV = "POLARITY_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    train: Split
+    test: Split
+    source: str  # the folder it was read from, or "keras.datasets"
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}") from None
+
+
+def _file_in(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def candidate_dirs(name: str, data_dir: Path | str | None = None) -> list[Path]:
+    """Where `name` is looked for, in order: the flag, the environment variable, the shared
+    data folder beside the checkout, then the system package's folder.
+
+    `data_dir` and $POLARITY_DATA_DIR name a parent folder holding one folder per data set
+    (`mnist/`, `fashion-mnist/`) or, for convenience, the four IDX files themselves.
+    """
+    spec = dataset_spec(name)
+    parents = [Path(data_dir)] if data_dir else []
+    if os.environ.get(DATA_DIR_ENV):
+        parents.append(Path(os.environ[DATA_DIR_ENV]))
+    dirs = [d for parent in parents for d in (parent / name, parent)]
+    if data_dir or os.environ.get(DATA_DIR_ENV):
+        return dirs  # an explicit location is a promise: never fall back silently
+    dirs.append(paths.SHARED_DATA / name)
+    if spec.system_dir:
+        dirs.append(spec.system_dir)
+    return dirs
+
+
+def _verify(path: Path, data: bytes, expected: str, name: str) -> None:
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise DataError(
+            f"{path}: sha256 {actual[:12]}… does not match the known {name} file "
+            f"({expected[:12]}…); the file is corrupt or belongs to another data set"
+        )
+
+
+def load_from_dir(name: str, folder: Path, verify: bool = True) -> Dataset:
+    """Read and check the four IDX files of data set `name` from `folder`."""
+    spec = dataset_spec(name)
+    arrays = {}
+    for key, stem in FILES.items():
+        path = _file_in(folder, stem)
+        if path is None:
+            raise DataError(f"{folder}: missing {stem}.gz (or {stem}) of data set {name!r}")
+        data = _read_bytes(path)
+        if verify:
+            _verify(path, data, spec.sha256[key], name)
+        arrays[key] = parse_idx(data, source=str(path))
+    return Dataset(
+        name=name,
+        train=make_split(arrays["train_images"], arrays["train_labels"], f"{folder} (training set)"),
+        test=make_split(arrays["test_images"], arrays["test_labels"], f"{folder} (test set)"),
+        source=str(folder),
+    )
+
+
+def _load_from_keras(name: str) -> Dataset:
+    """The online fallback for users: keras.datasets downloads and caches the files."""
+    import importlib
+
+    module = importlib.import_module(f"keras.datasets.{dataset_spec(name).keras_loader}")
+    try:
+        (x_train, y_train), (x_test, y_test) = module.load_data()
+    except Exception as exc:  # network errors come in many types across backends
+        raise DataError(f"data set {name!r} not found locally and download failed: {exc}") from None
+    return Dataset(
+        name=name,
+        train=make_split(x_train, y_train, "keras.datasets (training set)"),
+        test=make_split(x_test, y_test, "keras.datasets (test set)"),
+        source="keras.datasets",
+    )
+
+
+def locate(name: str, data_dir: Path | str | None = None) -> Path | None:
+    """The first candidate folder that holds all four files of `name`, or None."""
+    for folder in candidate_dirs(name, data_dir):
+        if all(_file_in(folder, stem) for stem in FILES.values()):
+            return folder
+    return None
+
+
+def load_dataset(name: str, data_dir: Path | str | None = None, allow_download: bool = True) -> Dataset:
+    """Load a named data set from the first place that has it (see `candidate_dirs`)."""
+    folder = locate(name, data_dir)
+    if folder is not None:
+        return load_from_dir(name, folder)
+    explicit = data_dir or os.environ.get(DATA_DIR_ENV)
+    if explicit:
+        raise DataError(
+            f"data folder {explicit} holds no {name!r} files (looked in {explicit}/{name} and "
+            f"{explicit}); pass --data-dir with the folder that holds {name}/"
+        )
+    if not allow_download:
+        looked = ", ".join(str(d) for d in candidate_dirs(name))
+        raise DataError(f"data set {name!r} not found (looked in {looked}); pass --data-dir")
+    return _load_from_keras(name)
+
+
+# --- Encodings: how grey levels become network inputs -------------------------------------
+# Each maps uint8 images (0 = background, 255 = ink) to float32, and is applied identically
+# to training and test images.
+
+ENCODINGS = {
+    "normal": "x / 255: background 0, ink 1 (MNIST as distributed, the TensorFlow tutorial)",
+    "inverted": "1 - x / 255: background 1, ink 0 (the question's inversion)",
+}
+
+
+def encode(images: np.ndarray, encoding: str) -> np.ndarray:
+    """Flattened float32 inputs of shape (n, rows*cols) under the named encoding."""
+    scaled = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+    if encoding == "normal":
+        return scaled
+    if encoding == "inverted":
+        return np.float32(1) - scaled
+    raise PolarityError(f"unknown encoding {encoding!r}; known: {', '.join(ENCODINGS)}")
+
+
+def tensorflow_tutorial_split(train: Split, validation_size: int = 5000) -> tuple[Split, Split]:
+    """The split of TensorFlow's `read_data_sets`: the first 5,000 training images become the
+    validation set and the remaining 55,000 the training set."""
+    validation = Split(train.images[:validation_size], train.labels[:validation_size])
+    rest = Split(train.images[validation_size:], train.labels[validation_size:])
+    return rest, validation

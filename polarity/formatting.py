@@ -1,0 +1,61 @@
+"""How numbers are written in the article: the Jinja filters, in one place."""
+
+from __future__ import annotations
+
+import re
+
+NBSP = "\u00a0"  # keeps a number and its unit on one line in HTML and PDF
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """0.91879 -> '91.9 %'."""
+    return f"{x * 100:.{digits}f}{NBSP}%"
+
+
+def prop(x: float, digits: int = 3) -> str:
+    """0.91879 -> '0.919'."""
+    return f"{x:.{digits}f}"
+
+
+def points(x: float, digits: int = 1) -> str:
+    """A difference of proportions in percentage points: 0.081 -> '8.1 percentage points'."""
+    text = f"{x * 100:.{digits}f}"
+    return f"{text}{NBSP}percentage point{'' if text == '1' else 's'}"
+
+
+def interval(bounds, digits: int = 1, unit: str = "pct") -> str:
+    """A confidence interval: [0.91, 0.93] -> '91.0 % to 93.0 %' (unit 'pct' or 'prop')."""
+    fmt = pct if unit == "pct" else prop
+    low, high = bounds
+    return f"{fmt(low, digits)} to {fmt(high, digits)}"
+
+
+def pvalue(p: float) -> str:
+    """'p < 0.001' below a thousandth, otherwise two significant digits."""
+    if p < 0.001:
+        return "p\u00a0<\u00a00.001"
+    return f"p\u00a0=\u00a0{p:.2g}"
+
+
+def seconds(s: float) -> str:
+    """Wall time: 7.2 -> '7.2 s', 184 -> '3 min 4 s'."""
+    if s < 60:
+        return f"{s:.1f}{NBSP}s"
+    minutes, rest = divmod(round(s), 60)
+    return f"{minutes}{NBSP}min {rest}{NBSP}s"
+
+
+def count(n: int) -> str:
+    """55000 -> '55,000'."""
+    return f"{n:,}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|@$~^])")
+
+
+def md_escape(text) -> str:
+    """Escape a string from a config or results file before it enters Markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+FILTERS = {f.__name__: f for f in (pct, prop, points, interval, pvalue, seconds, count, md_escape)}

@@ -1,0 +1,175 @@
+"""Results files: one JSON per experiment, schema-checked on the way out and on the way in.
+
+A result is the envelope of `schemas/result.schema.json` (config and its hash, seeds,
+metrics, provenance); its `metrics` follow `schemas/<experiment>.metrics.schema.json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import re
+import subprocess
+import sys
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+
+from polarity import PolarityError, paths
+from polarity.files import atomic_write_json
+
+SCHEMA_VERSION = 1
+SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ResultError(PolarityError):
+    """A results file that is missing, malformed, or from another schema version."""
+
+
+def config_hash(config: dict) -> str:
+    """sha256 of the config's canonical JSON: equal configs, equal hashes."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def result_path(results_dir: Path, experiment: str) -> Path:
+    if not SAFE_NAME.match(experiment):
+        raise ResultError(f"experiment name {experiment!r} must match {SAFE_NAME.pattern}")
+    return Path(results_dir) / f"{experiment}.json"
+
+
+@cache
+def _schema(name: str) -> dict | None:
+    resource = resources.files("polarity") / "schemas" / name
+    return json.loads(resource.read_text()) if resource.is_file() else None
+
+
+def _first_error(schema: dict, instance, where: str) -> None:
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(instance))
+    if error is not None:
+        location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ResultError(f"{where}: {location}: {error.message}")
+
+
+def validate(result: dict, where: str = "result") -> None:
+    """Raise ResultError naming the first field that breaks the schema."""
+    if not isinstance(result, dict):
+        raise ResultError(f"{where}: expected a JSON object, got {type(result).__name__}")
+    version = result.get("schema_version")
+    if isinstance(version, int) and version != SCHEMA_VERSION:
+        raise ResultError(
+            f"{where}: schema version {version}, this code reads version {SCHEMA_VERSION}; "
+            f"rerun the experiment (polarity run --experiment {result.get('experiment', '?')})"
+        )
+    _first_error(_schema("result.schema.json"), result, where)
+    metrics_schema = _schema(f"{result['experiment']}.metrics.schema.json")
+    if metrics_schema is not None:
+        _first_error(metrics_schema, result["metrics"], f"{where}: metrics")
+
+
+def write_result(results_dir: Path, result: dict) -> Path:
+    """Validate `result` and write it atomically to `<results_dir>/<experiment>.json`."""
+    path = result_path(results_dir, result["experiment"])
+    validate(result, where=f"result for {path}")
+    atomic_write_json(path, result)
+    return path
+
+
+def read_result(path: Path) -> dict:
+    """Read and validate one results file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ResultError(f"{path}: no such results file; run `polarity run` first") from None
+    try:
+        result = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    validate(result, where=str(path))
+    return result
+
+
+def read_results(results_dir: Path) -> dict[str, dict]:
+    """Every results file in a folder, by experiment name."""
+    results_dir = Path(results_dir)
+    files = sorted(results_dir.glob("*.json"))
+    if not files:
+        raise ResultError(f"{results_dir}: no results files; run `polarity run` first")
+    results = {}
+    for path in files:
+        result = read_result(path)
+        if result["experiment"] != path.stem:
+            raise ResultError(f"{path}: holds experiment {result['experiment']!r}, expected {path.stem!r}")
+        results[path.stem] = result
+    return results
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def provenance(started_at: str, duration_s: float) -> dict:
+    """Where and how a result was made: code version, software versions, hardware, time."""
+    import os
+
+    import keras
+    import numpy
+
+    backend = keras.backend.backend()
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend)
+    try:
+        backend_version = __import__(backend_module).__version__
+    except ImportError:
+        backend_version = "unknown"
+    gpus = _gpu_names(backend)
+    status = _git("status", "--porcelain")
+    return {
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": None if status is None else bool(status),
+        "python": sys.version.split()[0],
+        "keras": keras.__version__,
+        "backend": backend,
+        "backend_version": backend_version,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "device": f"CPU: {_cpu_model()} ({os.cpu_count()} cores)" + (f"; GPU: {', '.join(gpus)}" if gpus else ""),
+        "started_at": started_at,
+        "duration_s": round(duration_s, 3),
+    }
+
+
+def _gpu_names(backend: str) -> list[str]:
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return [d.name for d in tf.config.list_physical_devices("GPU")]
+        if backend == "torch":
+            import torch
+
+            return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        if backend == "jax":
+            import jax
+
+            return [str(d) for d in jax.devices() if d.platform == "gpu"]
+    except Exception:  # a broken GPU runtime must not stop a CPU run from recording itself
+        return []
+    return []
