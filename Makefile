@@ -1,0 +1,42 @@
+# Two commands matter: `make report` and `make test`. Both set up .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv report report-of-record results test lint system-deps clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv and install the project with its test tools
+
+report: venv  ## train the quick profile, then build and render _site/report/ (HTML + PDF)
+	$(BIN)/polarity report --profile quick
+
+report-of-record: venv  ## build and render from the committed results in report/results (no training)
+	$(BIN)/polarity build
+	$(BIN)/polarity render
+
+results: venv  ## retrain the full profile: the results of record in report/results
+	$(BIN)/polarity run --profile full
+
+test: venv  ## run the test suite
+	$(BIN)/python -m pytest
+
+lint: venv  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+system-deps:  ## Debian/Ubuntu, as root: Chromium and poppler for the browser and PDF tests, Fashion-MNIST
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils dataset-fashion-mnist
+
+clean:  ## remove generated files (keeps .venv and the committed results)
+	rm -rf build _site report/index.qmd report/figures report/claims.json .quarto

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real MNIST files from ../shared/data, and one smoke-profile project
+trained, built and rendered once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from polarity import data, paths
+
+DATA_ROOT = Path(os.environ.get("POLARITY_TEST_DATA", paths.SHARED_DATA))
+MNIST_DIR = DATA_ROOT / "mnist"
+
+
+def require_system(what: str, present: bool) -> None:
+    """Something the system provides: a skip on a developer's machine, a failure in CI."""
+    if present:
+        return
+    message = f"{what} is not installed (`make system-deps` installs it)"
+    if os.environ.get("POLARITY_REQUIRE_SYSTEM_TOOLS"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_tool(name: str) -> str:
+    """Path of a system program (skip or fail as `require_system`)."""
+    require_system(name, shutil.which(name) is not None)
+    return shutil.which(name)
+
+
+@pytest.fixture(scope="session")
+def mnist() -> data.Dataset:
+    if not MNIST_DIR.is_dir():
+        pytest.fail(f"MNIST test data missing at {MNIST_DIR}; set POLARITY_TEST_DATA")
+    return data.load_from_dir("mnist", MNIST_DIR)
+
+
+@pytest.fixture(scope="session")
+def smoke_project(tmp_path_factory) -> SimpleNamespace:
+    """The smoke profile, trained, built and rendered in a throwaway project folder, so that
+    tests never overwrite the user's report."""
+    from polarity.article import build
+    from polarity.render import render
+    from polarity.runner import run_experiment
+
+    root = tmp_path_factory.mktemp("project")
+    results = root / "results"
+    result_file = run_experiment("replication", "smoke", data_dir=DATA_ROOT, results_dir=results)
+    shutil.copy2(paths.ROOT / "_quarto.yml", root / "_quarto.yml")
+    (root / "report").mkdir()
+    shutil.copy2(paths.REPORT / "prerender.py", root / "report" / "prerender.py")
+    built = build(results, root / "report")
+    rendered = render(root, results)
+    return SimpleNamespace(root=root, results=results, result_file=result_file, built=built,
+                           rendered=rendered)

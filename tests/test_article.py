@@ -1,0 +1,123 @@
+"""Templates, number formatting and claims: conclusions follow the data, never the reverse."""
+
+import copy
+import json
+
+import pytest
+
+from polarity import formatting, paths
+from polarity.article import TemplateError, build, environment, render_template
+from polarity.claims import evaluate
+
+RECORD = paths.RESULTS_OF_RECORD / "replication.json"
+
+
+@pytest.fixture
+def results():
+    return {"replication": json.loads(RECORD.read_text())}
+
+
+# --- Formatting filters -------------------------------------------------------------------
+
+
+def test_number_formats():
+    nbsp = formatting.NBSP
+    assert formatting.pct(0.91879) == f"91.9{nbsp}%"
+    assert formatting.prop(0.837478) == "0.837"
+    assert formatting.points(0.0815) == f"8.2{nbsp}percentage points"
+    assert formatting.points(0.01, 0) == f"1{nbsp}percentage point"
+    assert formatting.interval([0.9, 0.925]) == f"90.0{nbsp}% to 92.5{nbsp}%"
+    assert formatting.pvalue(0.0004) == "p\u00a0<\u00a00.001"
+    assert formatting.pvalue(0.0312) == "p\u00a0=\u00a00.031"
+    assert formatting.seconds(184) == f"3{nbsp}min 4{nbsp}s"
+    assert formatting.count(55000) == "55,000"
+
+
+def test_markdown_escape_neutralises_markup():
+    assert formatting.md_escape("*bold* [link](x) @fig-a") == r"\*bold\* \[link\]\(x\) \@fig\-a"
+
+
+# --- Templates ----------------------------------------------------------------------------
+
+
+def test_missing_value_names_template_line_and_variable(tmp_path):
+    (tmp_path / "t.qmd.j2").write_text("# Title\n\nAccuracy {{ results.replication.nonexistent | pct }}\n")
+    env = environment(tmp_path)
+    with pytest.raises(TemplateError) as caught:
+        render_template(env, "t.qmd.j2", {"results": {"replication": {}}})
+    message = str(caught.value)
+    assert "t.qmd.j2:3" in message
+    assert "nonexistent" in message
+
+
+def test_syntax_error_names_the_template(tmp_path):
+    (tmp_path / "t.qmd.j2").write_text("ok\n{% if x %}\nno end\n")
+    with pytest.raises(TemplateError, match=r"t.qmd.j2:\d+: template syntax error"):
+        render_template(environment(tmp_path), "t.qmd.j2", {"x": 1})
+
+
+def test_quarto_ids_are_not_jinja_comments(tmp_path):
+    (tmp_path / "t.qmd.j2").write_text("# A {#sec-a}\n\n::: {#refs}\n:::\n")
+    assert render_template(environment(tmp_path), "t.qmd.j2", {}) == "# A {#sec-a}\n\n::: {#refs}\n:::\n"
+
+
+# --- Claims -------------------------------------------------------------------------------
+
+
+def test_results_of_record_support_the_headline_claims(results):
+    claims = evaluate(results)
+    assert claims["replication_reproduces_answer"]["holds"]
+    assert claims["trials_difference"]["holds"]
+    assert claims["never_inked_weights_stay_put"]["holds"]
+
+
+def test_claim_values_are_the_results_values(results):
+    claims = evaluate(results)
+    trials = results["replication"]["metrics"]["independent_trials"]
+    assert claims["trials_difference"]["values"]["ci95"] == trials["difference"]["ci95"]
+    ours = claims["replication_reproduces_answer"]["values"]["ours"]
+    assert ours["inverted"] == results["replication"]["metrics"]["answer_protocol"]["inverted"]["mean"]
+
+
+def _flip_trials(results):
+    """Make inverted inputs win every trial: the data now contradict the conclusion."""
+    flipped = copy.deepcopy(results)
+    trials = flipped["replication"]["metrics"]["independent_trials"]
+    trials["normal"], trials["inverted"] = trials["inverted"], trials["normal"]
+    d = trials["difference"]
+    d["mean"], d["ci95"] = -d["mean"], [-d["ci95"][1], -d["ci95"][0]]
+    return flipped
+
+
+def test_a_flipped_result_cannot_render_the_original_conclusion(results, tmp_path):
+    original = evaluate(results)["trials_difference"]
+    assert "lowers test accuracy" in original["statement"]
+
+    flipped_results = _flip_trials(results)
+    flipped = evaluate(flipped_results)["trials_difference"]
+    assert not flipped["holds"]
+    assert "raises test accuracy" in flipped["statement"]
+
+    # And through the whole build: the article no longer says inversion lowers accuracy.
+    results_dir = tmp_path / "results"
+    results_dir.mkdir()
+    (results_dir / "replication.json").write_text(json.dumps(flipped_results["replication"]))
+    built = build(results_dir, tmp_path / "report")
+    article = built.article.read_text()
+    assert "inverting the grey levels raises test accuracy" in article
+    assert "inverting the grey levels lowers test accuracy" not in article
+
+
+def test_an_inconclusive_difference_says_so(results):
+    trials = results["replication"]["metrics"]["independent_trials"]
+    trials["difference"]["ci95"] = [-0.01, 0.02]
+    claim = evaluate(results)["trials_difference"]
+    assert not claim["holds"]
+    assert "no difference between the encodings can be told from chance" in claim["statement"]
+
+
+def test_replication_outside_tolerance_says_it_does_not_reproduce(results):
+    results["replication"]["metrics"]["answer_protocol"]["inverted"]["mean"] = 0.70
+    claim = evaluate(results)["replication_reproduces_answer"]
+    assert not claim["holds"]
+    assert claim["statement"].startswith("Rerunning the answer's protocol does not reproduce")

@@ -1,0 +1,84 @@
+"""Results files: hashing, schema checks, atomic writing, clear errors."""
+
+import copy
+import json
+
+import pytest
+
+from polarity import paths
+from polarity.results import (
+    SCHEMA_VERSION,
+    ResultError,
+    config_hash,
+    read_result,
+    read_results,
+    validate,
+    write_result,
+)
+
+RECORD = paths.RESULTS_OF_RECORD / "replication.json"
+
+
+@pytest.fixture
+def result():
+    return json.loads(RECORD.read_text())
+
+
+def test_config_hash_is_stable_and_sensitive():
+    assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+def test_committed_results_validate_and_carry_their_hash(result):
+    validate(result)
+    assert result["config_hash"] == config_hash(result["config"])
+
+
+def test_missing_metric_is_named(result):
+    del result["metrics"]["independent_trials"]["difference"]
+    with pytest.raises(ResultError, match="metrics: independent_trials: 'difference' is a required"):
+        validate(result)
+
+
+def test_out_of_range_accuracy_is_named(result):
+    result["metrics"]["answer_protocol"]["normal"]["mean"] = 1.7
+    with pytest.raises(ResultError, match="answer_protocol/normal/mean: 1.7 is greater than"):
+        validate(result)
+
+
+def test_older_schema_version_says_to_rerun(result):
+    result["schema_version"] = SCHEMA_VERSION - 1 if SCHEMA_VERSION > 1 else 0
+    with pytest.raises(ResultError, match="schema version .* rerun the experiment"):
+        validate(result)
+
+
+def test_hand_edited_json_gives_line_and_column(tmp_path):
+    path = tmp_path / "replication.json"
+    path.write_text('{"schema_version": 1,\n "experiment": }')
+    with pytest.raises(ResultError, match=r"replication.json: not valid JSON \(line 2, column 16"):
+        read_result(path)
+
+
+def test_unsafe_experiment_name_never_becomes_a_file_name(tmp_path, result):
+    result["experiment"] = "../escape"
+    with pytest.raises(ResultError, match="must match"):
+        write_result(tmp_path, result)
+
+
+def test_write_then_read_round_trips_without_leftovers(tmp_path, result):
+    path = write_result(tmp_path, result)
+    assert read_result(path) == result
+    assert [p.name for p in tmp_path.iterdir()] == ["replication.json"]  # no temp file left
+
+
+def test_invalid_result_is_never_written(tmp_path, result):
+    broken = copy.deepcopy(result)
+    del broken["provenance"]["backend"]
+    with pytest.raises(ResultError, match="'backend' is a required property"):
+        write_result(tmp_path, broken)
+    assert not any(tmp_path.iterdir())
+
+
+def test_empty_results_folder_says_what_to_do(tmp_path):
+    with pytest.raises(ResultError, match="no results files; run `polarity run` first"):
+        read_results(tmp_path)
