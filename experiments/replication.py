@@ -24,7 +24,7 @@ import numpy as np
 from polarity import data, stats
 from polarity.models import softmax_regression
 from polarity.progress import progress_bar
-from polarity.training import accuracy, train, tutorial_batches
+from polarity.training import accuracy, train, train_in_blocks, tutorial_batches
 
 # What the accepted answer reported (mean of 100 test accuracies, one run per encoding).
 ANSWER_REPORTED = {"normal": 0.91879, "inverted": 0.837478}
@@ -61,7 +61,9 @@ def prepare(config: Config, data_dir=None) -> dict:
     dataset = data.load_dataset(config.dataset, data_dir)
     train_split, _validation = data.tensorflow_tutorial_split(dataset.train)
     return {
-        "loaded_from": "keras.datasets" if dataset.source == "keras.datasets" else "IDX files, checksums verified",
+        "loaded_from": "keras.datasets"
+        if dataset.source == "keras.datasets"
+        else "IDX files, checksums verified",
         # Pixels that are background in every training image: their inputs are constant.
         "never_inked": train_split.images.max(axis=0).reshape(-1) == 0,
         "y_train": train_split.labels.astype(np.int32),
@@ -76,29 +78,31 @@ def prepare(config: Config, data_dir=None) -> dict:
 
 def answer_protocol(config: Config, prepared: dict) -> tuple[dict, dict]:
     updates = config.answer_blocks * config.answer_updates_per_block
-    batches = tutorial_batches(len(prepared["y_train"]), config.batch_size, updates, config.answer_seed)
+    batches = tutorial_batches(
+        len(prepared["y_train"]), config.batch_size, updates, config.answer_seed
+    )
     curves, weight_maps = {}, {}
     for encoding in config.encodings:
         model = softmax_regression(config.learning_rate)
         kernel_before = keras.ops.convert_to_numpy(model.layers[-1].kernel).copy()
         checkpoints, accuracies = [], []
 
+        x_train, x_test = prepared["x_train"][encoding], prepared["x_test"][encoding]
         with progress_bar(f"answer protocol, {encoding}", updates) as advance:
-
-            def record(step: int) -> None:
+            block = config.answer_updates_per_block
+            for step in train_in_blocks(model, x_train, prepared["y_train"], batches, block):
                 checkpoints.append(step)
-                accuracies.append(accuracy(model, prepared["x_test"][encoding], prepared["y_test"]))
-                advance(config.answer_updates_per_block)
-
-            train(model, prepared["x_train"][encoding], prepared["y_train"], batches,
-                  every=config.answer_updates_per_block, on_checkpoint=record)
+                accuracies.append(accuracy(model, x_test, prepared["y_test"]))
+                advance(block)
 
         curves[encoding] = {
             "mean": float(np.mean(accuracies)),
             "final": accuracies[-1],
             "curve": {"updates": checkpoints, "accuracy": accuracies},
         }
-        change = np.abs(keras.ops.convert_to_numpy(model.layers[-1].kernel) - kernel_before).max(axis=1)
+        change = np.abs(keras.ops.convert_to_numpy(model.layers[-1].kernel) - kernel_before).max(
+            axis=1
+        )
         weight_maps[encoding] = {
             "max": float(change.max()),
             "unchanged_pixels": int(np.sum(change == 0)),
@@ -119,16 +123,20 @@ def independent_trials(config: Config, prepared: dict) -> dict:
     per_encoding = {e: [] for e in config.encodings}
     with progress_bar("independent trials", config.trials * len(config.encodings)) as advance:
         for trial in range(config.trials):
-            batches = tutorial_batches(n_train, config.batch_size, config.trial_updates,
-                                       config.trial_seed + trial)
+            batches = tutorial_batches(
+                n_train, config.batch_size, config.trial_updates, config.trial_seed + trial
+            )
             for encoding in config.encodings:
                 model = softmax_regression(config.learning_rate)
                 train(model, prepared["x_train"][encoding], prepared["y_train"], batches)
                 per_encoding[encoding].append(
-                    accuracy(model, prepared["x_test"][encoding], prepared["y_test"]))
+                    accuracy(model, prepared["x_test"][encoding], prepared["y_test"])
+                )
                 advance()
     summary = {e: {**stats.mean_ci(a), "accuracies": a} for e, a in per_encoding.items()}
-    summary["difference"] = stats.paired_difference(per_encoding["normal"], per_encoding["inverted"])
+    summary["difference"] = stats.paired_difference(
+        per_encoding["normal"], per_encoding["inverted"]
+    )
     return summary
 
 

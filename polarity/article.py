@@ -56,7 +56,9 @@ def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"template {exc.name!r} not found in {env.loader.searchpath[0]}") from None
+        raise TemplateError(
+            f"template {exc.name!r} not found in {env.loader.searchpath[0]}"
+        ) from None
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or exc.name or name
         raise TemplateError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
@@ -66,7 +68,9 @@ def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
             raise TemplateError(f"{name}: {exc.message}") from None
         filename, line = location
         source = Path(filename).read_text().splitlines()[line - 1].strip()
-        raise TemplateError(f"{filename}:{line}: undefined value: {exc.message} (in `{source}`)") from None
+        raise TemplateError(
+            f"{filename}:{line}: undefined value: {exc.message} (in `{source}`)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,9 @@ class Built:
 
 def build_context(results: dict, results_dir: Path, claims: dict, figures: list[dict]) -> dict:
     profiles = sorted({r["profile"] for r in results.values()})
-    of_record = Path(results_dir).resolve() == paths.RESULTS_OF_RECORD.resolve() and profiles == ["full"]
+    of_record = Path(results_dir).resolve() == paths.RESULTS_OF_RECORD.resolve() and profiles == [
+        "full"
+    ]
     try:
         shown_dir = Path(results_dir).resolve().relative_to(paths.ROOT)
     except ValueError:
@@ -91,8 +97,11 @@ def build_context(results: dict, results_dir: Path, claims: dict, figures: list[
     }
 
 
-def build(results_dir: Path = paths.RESULTS_OF_RECORD, report_dir: Path = paths.REPORT,
-          templates_dir: Path = paths.TEMPLATES) -> Built:
+def build(
+    results_dir: Path = paths.RESULTS_OF_RECORD,
+    report_dir: Path = paths.REPORT,
+    templates_dir: Path = paths.TEMPLATES,
+) -> Built:
     """Turn the results in `results_dir` into figures, claims.json and index.qmd in `report_dir`."""
     report_dir = Path(report_dir)
     results = read_results(results_dir)
@@ -104,5 +113,7 @@ def build(results_dir: Path = paths.RESULTS_OF_RECORD, report_dir: Path = paths.
             shutil.copy2(paths.REPORT / name, report_dir / name)
     context = build_context(results, results_dir, claims, figures)
     article = report_dir / "index.qmd"
-    atomic_write_text(article, render_template(environment(templates_dir), ARTICLE_TEMPLATE, context))
+    atomic_write_text(
+        article, render_template(environment(templates_dir), ARTICLE_TEMPLATE, context)
+    )
     return Built(article=article, figures=figures, claims=claims)

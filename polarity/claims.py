@@ -24,7 +24,12 @@ class Claim:
     values: dict
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "holds": self.holds, "statement": self.statement, "values": self.values}
+        return {
+            "id": self.id,
+            "holds": self.holds,
+            "statement": self.statement,
+            "values": self.values,
+        }
 
 
 def replication_reproduces_answer(results: dict) -> Claim:
@@ -33,17 +38,27 @@ def replication_reproduces_answer(results: dict) -> Claim:
     reported = replication["reference"]["answer_reported"]
     gaps = {e: abs(ours[e] - reported[e]) for e in reported}
     holds = all(gap <= REPLICATION_TOLERANCE for gap in gaps.values())
-    numbers = (f"{prop(ours['normal'])} against the answer's {prop(reported['normal'])} for normal "
-               f"inputs and {prop(ours['inverted'])} against {prop(reported['inverted'])} for "
-               "inverted ones")
+    numbers = (
+        f"{prop(ours['normal'])} against the answer's {prop(reported['normal'])} for normal "
+        f"inputs and {prop(ours['inverted'])} against {prop(reported['inverted'])} for "
+        "inverted ones"
+    )
     if holds:
-        statement = (f"Rerunning the answer's protocol reproduces its numbers: {numbers}, each "
-                     f"within {points(REPLICATION_TOLERANCE, 0)}.")
+        statement = (
+            f"Rerunning the answer's protocol reproduces its numbers: {numbers}, each "
+            f"within {points(REPLICATION_TOLERANCE, 0)}."
+        )
     else:
-        statement = (f"Rerunning the answer's protocol does not reproduce its numbers within "
-                     f"{points(REPLICATION_TOLERANCE, 0)}: {numbers}.")
-    return Claim("replication_reproduces_answer", holds, statement,
-                 {"ours": ours, "reported": reported, "tolerance": REPLICATION_TOLERANCE})
+        statement = (
+            f"Rerunning the answer's protocol does not reproduce its numbers within "
+            f"{points(REPLICATION_TOLERANCE, 0)}: {numbers}."
+        )
+    return Claim(
+        "replication_reproduces_answer",
+        holds,
+        statement,
+        {"ours": ours, "reported": reported, "tolerance": REPLICATION_TOLERANCE},
+    )
 
 
 def answer_protocol_gap(results: dict) -> Claim:
@@ -51,11 +66,15 @@ def answer_protocol_gap(results: dict) -> Claim:
     gap = protocol["normal"]["mean"] - protocol["inverted"]["mean"]
     holds = gap > 0
     if holds:
-        statement = (f"Under that protocol the inverted encoding averages {points(gap)} lower "
-                     "test accuracy, a single run per encoding with no measure of its spread.")
+        statement = (
+            f"Under that protocol the inverted encoding averages {points(gap)} lower "
+            "test accuracy, a single run per encoding with no measure of its spread."
+        )
     else:
-        statement = (f"Under that protocol the inverted encoding is not worse: it averages "
-                     f"{points(-gap)} higher test accuracy, from a single run per encoding.")
+        statement = (
+            f"Under that protocol the inverted encoding is not worse: it averages "
+            f"{points(-gap)} higher test accuracy, from a single run per encoding."
+        )
     return Claim("answer_protocol_gap", holds, statement, {"normal_minus_inverted": gap})
 
 
@@ -65,22 +84,39 @@ def trials_difference(results: dict) -> Claim:
     diff = trials["difference"]
     low, high = diff["ci95"]
     excludes_zero = low > 0 or high < 0
-    detail = (f"{points(abs(diff['mean']))} (95 % CI of normal minus inverted "
-              f"{interval(diff['ci95'])}, {pvalue(diff['p_value'])}, {diff['n']} paired trials "
-              f"of {config['trial_updates']} updates)")
+    detail = (
+        f"{points(abs(diff['mean']))} (95 % CI of normal minus inverted "
+        f"{interval(diff['ci95'], unit='points')}, {pvalue(diff['p_value'])}, "
+        f"{diff['n']} paired trials "
+        f"of {config['trial_updates']} updates)"
+    )
     if excludes_zero and low > 0:
-        statement = (f"Across independent trials, inverting the grey levels lowers test accuracy "
-                     f"by {detail}: mean {pct(trials['normal']['mean'])} for normal inputs against "
-                     f"{pct(trials['inverted']['mean'])} for inverted ones.")
+        statement = (
+            f"Across independent trials, inverting the grey levels lowers test accuracy "
+            f"by {detail}: mean {pct(trials['normal']['mean'])} for normal inputs against "
+            f"{pct(trials['inverted']['mean'])} for inverted ones."
+        )
     elif excludes_zero:
-        statement = (f"Across independent trials, inverting the grey levels raises test accuracy "
-                     f"by {detail}.")
+        statement = (
+            f"Across independent trials, inverting the grey levels raises test accuracy "
+            f"by {detail}."
+        )
     else:
-        statement = (f"Across independent trials, no difference between the encodings can be "
-                     f"told from chance: the mean difference is {detail}.")
-    return Claim("trials_difference", excludes_zero and low > 0, statement,
-                 {"difference": diff["mean"], "ci95": diff["ci95"], "p_value": diff["p_value"],
-                  "excludes_zero": excludes_zero})
+        statement = (
+            f"Across independent trials, no difference between the encodings can be "
+            f"told from chance: the mean difference is {detail}."
+        )
+    return Claim(
+        "trials_difference",
+        excludes_zero and low > 0,
+        statement,
+        {
+            "difference": diff["mean"],
+            "ci95": diff["ci95"],
+            "p_value": diff["p_value"],
+            "excludes_zero": excludes_zero,
+        },
+    )
 
 
 def never_inked_weights_stay_put(results: dict) -> Claim:
@@ -92,26 +128,41 @@ def never_inked_weights_stay_put(results: dict) -> Claim:
     holds = normal_unchanged == idle and inverted_moved > 0
     train_size = metrics["data"]["train_size"]
     if holds:
-        statement = (f"{idle} of the 784 pixels are background in all {train_size:,} training "
-                     f"images. Under the normal encoding exactly those {idle} pixel weights never "
-                     "move: a weight's gradient is its input times the output error, and their "
-                     "input is always 0. Inverted, the same pixels are always 1 and their weights "
-                     f"move by up to {inverted_moved:.3g}.")
+        statement = (
+            f"{idle} of the 784 pixels are background in all {train_size:,} training "
+            f"images. Under the normal encoding exactly those {idle} pixel weights never "
+            "move: a weight's gradient is its input times the output error, and their "
+            "input is always 0. Inverted, the same pixels are always 1 and their weights "
+            f"move by up to {inverted_moved:.3g}."
+        )
     else:
-        statement = (f"{idle} of the 784 pixels are background in all {train_size:,} training "
-                     f"images, but the weights that never move under the normal encoding number "
-                     f"{normal_unchanged}, and under inversion those pixels' weights move by at "
-                     f"most {inverted_moved:.3g}; the weight maps are not explained by idle "
-                     "pixels alone.")
-    return Claim("never_inked_weights_stay_put", holds, statement,
-                 {"never_inked_pixels": idle, "normal_unchanged_pixels": normal_unchanged,
-                  "inverted_max_change_on_never_inked": inverted_moved})
+        statement = (
+            f"{idle} of the 784 pixels are background in all {train_size:,} training "
+            f"images, but the weights that never move under the normal encoding number "
+            f"{normal_unchanged}, and under inversion those pixels' weights move by at "
+            f"most {inverted_moved:.3g}; the weight maps are not explained by idle "
+            "pixels alone."
+        )
+    return Claim(
+        "never_inked_weights_stay_put",
+        holds,
+        statement,
+        {
+            "never_inked_pixels": idle,
+            "normal_unchanged_pixels": normal_unchanged,
+            "inverted_max_change_on_never_inked": inverted_moved,
+        },
+    )
 
 
 # The claims each experiment's results support or refute, in the article's order.
 CLAIMS: dict[str, tuple[Callable[[dict], Claim], ...]] = {
-    "replication": (replication_reproduces_answer, answer_protocol_gap, trials_difference,
-                    never_inked_weights_stay_put),
+    "replication": (
+        replication_reproduces_answer,
+        answer_protocol_gap,
+        trials_difference,
+        never_inked_weights_stay_put,
+    ),
 }
 
 

@@ -28,7 +28,10 @@ def cmd_run(args) -> None:
     for name in names:
         start = time.perf_counter()
         path = run_experiment(name, args.profile, args.data_dir, _results_dir(args))
-        print(f"{name}: {args.profile} profile done in {time.perf_counter() - start:.1f} s -> {_shown(path)}")
+        print(
+            f"{name}: {args.profile} profile done in {time.perf_counter() - start:.1f} s "
+            f"-> {_shown(path)}"
+        )
 
 
 def cmd_build(args) -> None:
@@ -37,7 +40,9 @@ def cmd_build(args) -> None:
     results_dir = _results_dir(args)
     report_dir = getattr(args, "report_dir", None)
     built = build(results_dir, Path(report_dir) if report_dir else paths.REPORT)
-    print(f"built {_shown(built.article)} and {len(built.figures)} figures from {_shown(results_dir)}")
+    print(
+        f"built {_shown(built.article)} and {len(built.figures)} figures from {_shown(results_dir)}"
+    )
 
 
 def cmd_render(args) -> None:
@@ -48,9 +53,11 @@ def cmd_render(args) -> None:
         import pypandoc
         import typst
 
-        print(f"notice: Quarto is not on PATH; rendered with the fallback, pandoc "
-              f"{pypandoc.get_pandoc_version()} and Typst {getattr(typst, '__version__', '?')}",
-              file=sys.stderr)
+        print(
+            f"notice: Quarto is not on PATH; rendered with the fallback, pandoc "
+            f"{pypandoc.get_pandoc_version()} and Typst {getattr(typst, '__version__', '?')}",
+            file=sys.stderr,
+        )
     print(f"rendered with {rendered.renderer}: {_shown(rendered.html)} and {_shown(rendered.pdf)}")
 
 
@@ -71,48 +78,78 @@ def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="polarity",
         description="Does inverting MNIST's grey levels change how a neural network learns? "
-                    "Run the experiments, build the report sources, render the site and PDF.")
+        "Run the experiments, build the report sources, render the site and PDF.",
+    )
     main.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_run_options(p):
-        p.add_argument("--profile", choices=PROFILES, default="quick",
-                       help="smoke: seconds, for tests; quick: the default report (under a minute); "
-                            "full: the results of record (default: quick)")
-        p.add_argument("--experiment", action="append", metavar="NAME",
-                       help="run only this experiment (repeatable; default: all)")
-        p.add_argument("--data-dir", metavar="DIR",
-                       help="folder holding mnist/ and fashion-mnist/ IDX files "
-                            "(default: $POLARITY_DATA_DIR, ../shared/data, system packages, download)")
+        p.add_argument(
+            "--profile",
+            choices=PROFILES,
+            default="quick",
+            help="smoke: seconds, for tests; quick: the default report (under a minute); "
+            "full: the results of record (default: quick)",
+        )
+        p.add_argument(
+            "--experiment",
+            action="append",
+            metavar="NAME",
+            help="run only this experiment (repeatable; default: all)",
+        )
+        p.add_argument(
+            "--data-dir",
+            metavar="DIR",
+            help="folder holding mnist/ and fashion-mnist/ IDX files "
+            "(default: $POLARITY_DATA_DIR, ../shared/data, system packages, download)",
+        )
 
     def add_results_option(p, default_text):
         p.add_argument("--results", metavar="DIR", help=f"results folder (default: {default_text})")
 
-    p = sub.add_parser("run", help="train experiments and write report/results JSON",
-                       description="Train experiments and write one results JSON per experiment. "
-                                   "The full profile writes report/results/ (the results of record); "
-                                   "other profiles write build/results/<profile>/.")
+    p = sub.add_parser(
+        "run",
+        help="train experiments and write report/results JSON",
+        description="Train experiments and write one results JSON per experiment. "
+        "The full profile writes report/results/ (the results of record); "
+        "other profiles write build/results/<profile>/.",
+    )
     add_run_options(p)
     add_results_option(p, "by profile")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("build", help="draw figures and write report/index.qmd from results",
-                       description="Draw the figures and generate report/index.qmd from results JSON. "
-                                   "Never trains.")
+    p = sub.add_parser(
+        "build",
+        help="draw figures and write report/index.qmd from results",
+        description="Draw the figures and generate report/index.qmd from results JSON. "
+        "Never trains.",
+    )
     add_results_option(p, "report/results, the results of record")
-    p.add_argument("--report-dir", metavar="DIR", help="where to write the sources (default: report/)")
+    p.add_argument(
+        "--report-dir", metavar="DIR", help="where to write the sources (default: report/)"
+    )
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("render", help="render report/index.qmd to _site/ (HTML and PDF)",
-                       description="Render the built sources to _site/report/index.html and index.pdf "
-                                   "with Quarto if it is on PATH, else with pandoc and Typst.")
-    p.add_argument("--renderer", choices=("auto", "quarto", "fallback"), default="auto",
-                   help="auto: Quarto when on PATH, else the pandoc+Typst fallback (default)")
+    p = sub.add_parser(
+        "render",
+        help="render report/index.qmd to _site/ (HTML and PDF)",
+        description="Render the built sources to _site/report/index.html and index.pdf "
+        "with Quarto if it is on PATH, else with pandoc and Typst.",
+    )
+    p.add_argument(
+        "--renderer",
+        choices=("auto", "quarto", "fallback"),
+        default="auto",
+        help="auto: Quarto when on PATH, else the pandoc+Typst fallback (default)",
+    )
     add_results_option(p, "report/results; Quarto's pre-render rebuilds from it")
     p.set_defaults(func=cmd_render)
 
-    p = sub.add_parser("report", help="run, build and render in one go",
-                       description="Train the profile's experiments, then build and render the report.")
+    p = sub.add_parser(
+        "report",
+        help="run, build and render in one go",
+        description="Train the profile's experiments, then build and render the report.",
+    )
     add_run_options(p)
     add_results_option(p, "by profile")
     p.add_argument("--renderer", choices=("auto", "quarto", "fallback"), default="auto")
@@ -130,12 +167,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; finished results are kept, nothing partial was written", file=sys.stderr)
+        print(
+            "interrupted; finished results are kept, nothing partial was written", file=sys.stderr
+        )
         return 130
     except Exception as exc:
         if args.debug:
             raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-              file=sys.stderr)
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -57,7 +57,8 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
         )
     if type_code != UNSIGNED_BYTE:
         raise DataError(
-            f"{source}: IDX type code 0x{type_code:02x} is not supported (expected 0x08, unsigned byte)"
+            f"{source}: IDX type code 0x{type_code:02x} is not supported "
+            "(expected 0x08, unsigned byte)"
         )
     header_end = 4 + 4 * ndim
     if len(data) < header_end:
@@ -93,12 +94,15 @@ class Split:
 def make_split(images: np.ndarray, labels: np.ndarray, source: str) -> Split:
     """Check that images and labels belong together, then pair them."""
     if images.ndim != 3:
-        raise DataError(f"{source}: images must have 3 dimensions (n, rows, cols), got {images.shape}")
+        raise DataError(
+            f"{source}: images must have 3 dimensions (n, rows, cols), got {images.shape}"
+        )
     if labels.ndim != 1:
         raise DataError(f"{source}: labels must have 1 dimension, got {labels.shape}")
     if len(images) != len(labels):
         raise DataError(
-            f"{source}: {len(images)} images but {len(labels)} labels; the files do not belong together"
+            f"{source}: {len(images)} images but {len(labels)} labels; "
+            "the files do not belong together"
         )
     if labels.size and labels.max() > 9:
         bad = int(np.argmax(labels > 9))
@@ -221,7 +225,9 @@ def load_from_dir(name: str, folder: Path, verify: bool = True) -> Dataset:
         arrays[key] = parse_idx(data, source=str(path))
     return Dataset(
         name=name,
-        train=make_split(arrays["train_images"], arrays["train_labels"], f"{folder} (training set)"),
+        train=make_split(
+            arrays["train_images"], arrays["train_labels"], f"{folder} (training set)"
+        ),
         test=make_split(arrays["test_images"], arrays["test_labels"], f"{folder} (test set)"),
         source=str(folder),
     )
@@ -252,7 +258,9 @@ def locate(name: str, data_dir: Path | str | None = None) -> Path | None:
     return None
 
 
-def load_dataset(name: str, data_dir: Path | str | None = None, allow_download: bool = True) -> Dataset:
+def load_dataset(
+    name: str, data_dir: Path | str | None = None, allow_download: bool = True
+) -> Dataset:
     """Load a named data set from the first place that has it (see `candidate_dirs`)."""
     folder = locate(name, data_dir)
     if folder is not None:

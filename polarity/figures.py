@@ -25,8 +25,11 @@ from polarity.style import ENCODING_COLOURS, ENCODING_LABELS, HEATMAP, RC, REFER
 
 FORMATS = ("png", "svg", "pdf")
 # Fixed metadata: the same data gives byte-identical files.
-METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
-            "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}
+METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+}
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,12 @@ def draw_answer_learning_curves(result: dict) -> plt.Figure:
     fig, ax = plt.subplots()
     for encoding, run in protocol.items():
         colour = ENCODING_COLOURS[encoding]
-        ax.plot(run["curve"]["updates"], run["curve"]["accuracy"], color=colour,
-                label=f"{ENCODING_LABELS[encoding]}: mean {run['mean']:.3f}")
+        ax.plot(
+            run["curve"]["updates"],
+            run["curve"]["accuracy"],
+            color=colour,
+            label=f"{ENCODING_LABELS[encoding]}: mean {run['mean']:.3f}",
+        )
         ax.axhline(run["mean"], color=colour, linestyle="--", linewidth=0.9)
         ax.axhline(reported[encoding], color=colour, linestyle=":", linewidth=0.9)
     ax.plot([], [], color=REFERENCE_COLOUR, linestyle="--", label="our mean over all checkpoints")
@@ -67,9 +74,12 @@ def alt_answer_learning_curves(result: dict) -> str:
         for encoding, run in protocol.items()
     ]
     updates = next(iter(protocol.values()))["curve"]["updates"]
-    return (f"Line chart of test accuracy against SGD updates, one point every {updates[0]} "
-            f"updates up to {updates[-1]}, for two encodings of the same images: "
-            + "; ".join(parts) + ".")
+    return (
+        f"Line chart of test accuracy against SGD updates, one point every {updates[0]} "
+        f"updates up to {updates[-1]}, for two encodings of the same images: "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def draw_weight_change_maps(result: dict) -> plt.Figure:
@@ -92,10 +102,14 @@ def alt_weight_change_maps(result: dict) -> str:
     for encoding, entry in maps.items():
         values = np.asarray(entry["map"])
         unchanged = int(np.sum(values == 0))
-        described.append(f"{encoding}: largest change {entry['max']:.3g}, "
-                         f"{unchanged} of {values.size} pixel weights never moved")
-    return ("Two 28 by 28 heat maps on one colour scale showing, for each pixel, how far its "
-            "weights moved during training; " + "; ".join(described) + ".")
+        described.append(
+            f"{encoding}: largest change {entry['max']:.3g}, "
+            f"{unchanged} of {values.size} pixel weights never moved"
+        )
+    return (
+        "Two 28 by 28 heat maps on one colour scale showing, for each pixel, how far its "
+        "weights moved during training; " + "; ".join(described) + "."
+    )
 
 
 def draw_trial_accuracies(result: dict) -> plt.Figure:
@@ -107,15 +121,30 @@ def draw_trial_accuracies(result: dict) -> plt.Figure:
         entry = trials[encoding]
         acc = np.asarray(entry["accuracies"])
         colour = ENCODING_COLOURS[encoding]
-        ax.scatter(acc, row + rng.uniform(-0.18, 0.18, len(acc)), s=9, alpha=0.5, color=colour,
-                   linewidths=0)
+        ax.scatter(
+            acc,
+            row + rng.uniform(-0.18, 0.18, len(acc)),
+            s=9,
+            alpha=0.5,
+            color=colour,
+            linewidths=0,
+        )
         low, high = entry["ci95"]
-        ax.errorbar(entry["mean"], row, xerr=[[entry["mean"] - low], [high - entry["mean"]]],
-                    fmt="o", color="black", capsize=4, markersize=4)
+        ax.errorbar(
+            entry["mean"],
+            row,
+            xerr=[[entry["mean"] - low], [high - entry["mean"]]],
+            fmt="o",
+            color="black",
+            capsize=4,
+            markersize=4,
+        )
     ax.set_yticks(range(len(encodings)), [ENCODING_LABELS[e] for e in encodings])
     ax.set_ylim(-0.6, len(encodings) - 0.4)
-    ax.set_xlabel(f"test accuracy after {result['config']['trial_updates']} updates "
-                  "(dots: trials; black: mean with 95 % CI)")
+    ax.set_xlabel(
+        f"test accuracy after {result['config']['trial_updates']} updates "
+        "(dots: trials; black: mean with 95 % CI)"
+    )
     return fig
 
 
@@ -124,18 +153,26 @@ def alt_trial_accuracies(result: dict) -> str:
     parts = [
         f"{e}: mean {pct(v['mean'])}, 95 % CI {pct(v['ci95'][0])} to {pct(v['ci95'][1])}, "
         f"range {pct(min(v['accuracies']))} to {pct(max(v['accuracies']))}"
-        for e, v in trials.items() if e != "difference"
+        for e, v in trials.items()
+        if e != "difference"
     ]
-    return (f"Dot plot of the test accuracy of {trials['normal']['n']} independent trials per "
-            "encoding with each mean and its confidence interval; " + "; ".join(parts) + ".")
+    return (
+        f"Dot plot of the test accuracy of {trials['normal']['n']} independent trials per "
+        "encoding with each mean and its confidence interval; " + "; ".join(parts) + "."
+    )
 
 
 FIGURES = (
-    FigureSpec("fig-answer-learning-curves", "replication", draw_answer_learning_curves,
-               alt_answer_learning_curves),
+    FigureSpec(
+        "fig-answer-learning-curves",
+        "replication",
+        draw_answer_learning_curves,
+        alt_answer_learning_curves,
+    ),
     FigureSpec("fig-trial-accuracies", "replication", draw_trial_accuracies, alt_trial_accuracies),
-    FigureSpec("fig-weight-change-maps", "replication", draw_weight_change_maps,
-               alt_weight_change_maps),
+    FigureSpec(
+        "fig-weight-change-maps", "replication", draw_weight_change_maps, alt_weight_change_maps
+    ),
 )
 
 
@@ -151,8 +188,9 @@ def save(fig: plt.Figure, stem: Path) -> list[Path]:
     return written
 
 
-def build_figures(results: dict[str, dict], out_dir: Path = paths.FIGURES,
-                  results_dir: Path | None = None) -> list[dict]:
+def build_figures(
+    results: dict[str, dict], out_dir: Path = paths.FIGURES, results_dir: Path | None = None
+) -> list[dict]:
     """Draw every figure whose experiment has results; write the files and the manifest
     `figures.json`; return the manifest entries."""
     manifest = []
@@ -166,15 +204,17 @@ def build_figures(results: dict[str, dict], out_dir: Path = paths.FIGURES,
                 files = save(fig, Path(out_dir) / spec.id)
             finally:
                 plt.close(fig)
-            manifest.append({
-                "id": spec.id,
-                "files": [f.name for f in files],
-                "experiment": spec.experiment,
-                "results_file": f"{spec.experiment}.json",
-                "config_hash": result["config_hash"],
-                "git_commit": result["provenance"]["git_commit"],
-                "profile": result["profile"],
-                "alt": spec.alt(result),
-            })
+            manifest.append(
+                {
+                    "id": spec.id,
+                    "files": [f.name for f in files],
+                    "experiment": spec.experiment,
+                    "results_file": f"{spec.experiment}.json",
+                    "config_hash": result["config_hash"],
+                    "git_commit": result["provenance"]["git_commit"],
+                    "profile": result["profile"],
+                    "alt": spec.alt(result),
+                }
+            )
     atomic_write_json(Path(out_dir) / "figures.json", {"figures": manifest})
     return manifest

@@ -15,7 +15,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise PolarityError(f"cannot write {path}: {exc.strerror}; choose a writable folder") from exc
+        raise PolarityError(
+            f"cannot write {path}: {exc.strerror}; choose a writable folder"
+        ) from exc
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         with os.fdopen(fd, "wb") as handle:

@@ -24,9 +24,12 @@ def points(x: float, digits: int = 1) -> str:
 
 
 def interval(bounds, digits: int = 1, unit: str = "pct") -> str:
-    """A confidence interval: [0.91, 0.93] -> '91.0 % to 93.0 %' (unit 'pct' or 'prop')."""
-    fmt = pct if unit == "pct" else prop
+    """A confidence interval: [0.91, 0.93] -> '91.0 % to 93.0 %'; unit 'prop' gives
+    '0.910 to 0.930' and 'points' (for differences) '2.0 to 3.0 percentage points'."""
     low, high = bounds
+    if unit == "points":
+        return f"{low * 100:.{digits}f} to {points(high, digits)}"
+    fmt = {"pct": pct, "prop": prop}[unit]
     return f"{fmt(low, digits)} to {fmt(high, digits)}"
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import keras
 
 
-def softmax_regression(learning_rate: float, input_dim: int = 784, classes: int = 10) -> keras.Model:
+def softmax_regression(
+    learning_rate: float, input_dim: int = 784, classes: int = 10
+) -> keras.Model:
     """The TensorFlow tutorial's model: logits = x W + b with W and b initialised to zero,
     softmax cross-entropy on the logits, plain SGD."""
     model = keras.Sequential(

@@ -48,8 +48,11 @@ def _run(cmd: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 def render_with_quarto(project_dir: Path, results_dir: Path) -> Rendered:
-    env = {**os.environ, "POLARITY_RESULTS_DIR": str(Path(results_dir).resolve()),
-           "POLARITY_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "POLARITY_RESULTS_DIR": str(Path(results_dir).resolve()),
+        "POLARITY_PYTHON": sys.executable,
+    }
     _run([quarto_path(), "render", str(project_dir)], "quarto render", env=env)
     out = Path(project_dir) / "_site" / "report"
     return Rendered("quarto", out / "index.html", out / "index.pdf")
@@ -61,9 +64,11 @@ def _quarto_options(project_dir: Path) -> dict:
     config = yaml.safe_load(config_file.read_text()) if config_file.is_file() else {}
     formats = (config or {}).get("format", {})
     html = formats.get("html", {}) or {}
-    return {"toc": bool(html.get("toc", False)),
-            "number_sections": bool(html.get("number-sections", False)),
-            "css": html.get("css")}
+    return {
+        "toc": bool(html.get("toc", False)),
+        "number_sections": bool(html.get("number-sections", False)),
+        "css": html.get("css"),
+    }
 
 
 def render_with_pandoc(project_dir: Path) -> Rendered:
@@ -81,8 +86,16 @@ def render_with_pandoc(project_dir: Path) -> Rendered:
     options = _quarto_options(project_dir)
     pandoc = pypandoc.get_pandoc_path()
     crossref = str(resources.files("polarity") / "crossref.lua")
-    common = [pandoc, str(source), "--from", "markdown", "--lua-filter", crossref, "--citeproc",
-              f"--resource-path={report_dir}"]
+    common = [
+        pandoc,
+        str(source),
+        "--from",
+        "markdown",
+        "--lua-filter",
+        crossref,
+        "--citeproc",
+        f"--resource-path={report_dir}",
+    ]
     if options["number_sections"]:
         common.append("--number-sections")
     if options["toc"]:
@@ -90,17 +103,41 @@ def render_with_pandoc(project_dir: Path) -> Rendered:
 
     html = out / "index.html"
     css = ["--css", Path(options["css"]).name] if options["css"] else []
-    _run(common + ["--to", "html5", "--standalone", "--default-image-extension=png",
-                   "--metadata", "pagetitle=Inverting MNIST", *css, "-o", str(html)],
-         "pandoc (HTML)")
+    _run(
+        common
+        + [
+            "--to",
+            "html5",
+            "--standalone",
+            "--default-image-extension=png",
+            "--metadata",
+            "pagetitle=Inverting MNIST",
+            *css,
+            "-o",
+            str(html),
+        ],
+        "pandoc (HTML)",
+    )
     if options["css"]:
         shutil.copy2(project_dir / options["css"], out / Path(options["css"]).name)
     _copy_figures(report_dir / "figures", out / "figures")
 
     # Typst resolves image paths against the .typ file, so it is written beside the sources.
     typ = report_dir / ".index.typ"
-    _run(common + ["--to", "typst", "--standalone", "--default-image-extension=svg",
-                   "-V", "section-numbering=1.1", "-o", str(typ)], "pandoc (Typst)")
+    _run(
+        common
+        + [
+            "--to",
+            "typst",
+            "--standalone",
+            "--default-image-extension=svg",
+            "-V",
+            "section-numbering=1.1",
+            "-o",
+            str(typ),
+        ],
+        "pandoc (Typst)",
+    )
     pdf = out / "index.pdf"
     try:
         typst.compile(str(typ), output=str(pdf), root=str(report_dir))
@@ -117,8 +154,11 @@ def _copy_figures(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst)
 
 
-def render(project_dir: Path = paths.ROOT, results_dir: Path = paths.RESULTS_OF_RECORD,
-           renderer: str = "auto") -> Rendered:
+def render(
+    project_dir: Path = paths.ROOT,
+    results_dir: Path = paths.RESULTS_OF_RECORD,
+    renderer: str = "auto",
+) -> Rendered:
     """Render with Quarto when it is on PATH (or `renderer='quarto'`), else the fallback."""
     if renderer not in ("auto", "quarto", "fallback"):
         raise RenderError(f"unknown renderer {renderer!r}; use auto, quarto or fallback")

@@ -48,7 +48,9 @@ def _schema(name: str) -> dict | None:
 
 
 def _first_error(schema: dict, instance, where: str) -> None:
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(instance))
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(instance)
+    )
     if error is not None:
         location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ResultError(f"{where}: {location}: {error.message}")
@@ -88,7 +90,9 @@ def read_result(path: Path) -> dict:
     try:
         result = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ResultError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise ResultError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     validate(result, where=str(path))
     return result
 
@@ -103,14 +107,18 @@ def read_results(results_dir: Path) -> dict[str, dict]:
     for path in files:
         result = read_result(path)
         if result["experiment"] != path.stem:
-            raise ResultError(f"{path}: holds experiment {result['experiment']!r}, expected {path.stem!r}")
+            raise ResultError(
+                f"{path}: holds experiment {result['experiment']!r}, expected {path.stem!r}"
+            )
         results[path.stem] = result
     return results
 
 
 def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -134,7 +142,9 @@ def provenance(started_at: str, duration_s: float) -> dict:
     import numpy
 
     backend = keras.backend.backend()
-    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend)
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(
+        backend, backend
+    )
     try:
         backend_version = __import__(backend_module).__version__
     except ImportError:
@@ -150,7 +160,8 @@ def provenance(started_at: str, duration_s: float) -> dict:
         "backend_version": backend_version,
         "numpy": numpy.__version__,
         "platform": platform.platform(),
-        "device": f"CPU: {_cpu_model()} ({os.cpu_count()} cores)" + (f"; GPU: {', '.join(gpus)}" if gpus else ""),
+        "device": f"CPU: {_cpu_model()} ({os.cpu_count()} cores)"
+        + (f"; GPU: {', '.join(gpus)}" if gpus else ""),
         "started_at": started_at,
         "duration_s": round(duration_s, 3),
     }

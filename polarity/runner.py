@@ -15,7 +15,9 @@ from polarity.results import SCHEMA_VERSION, config_hash, provenance, write_resu
 def run_experiment(name: str, profile: str, data_dir=None, results_dir: Path | None = None) -> Path:
     """Train experiment `name` with the `profile` config; return the results file written."""
     if profile not in experiments.PROFILES:
-        raise PolarityError(f"unknown profile {profile!r}; known: {', '.join(experiments.PROFILES)}")
+        raise PolarityError(
+            f"unknown profile {profile!r}; known: {', '.join(experiments.PROFILES)}"
+        )
     module = experiments.load(name)
     config = asdict(module.PROFILES[profile])
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -2,7 +2,10 @@
 
 # Okabe & Ito's colour-blind-safe palette; one fixed colour per encoding across figures.
 ENCODING_COLOURS = {"normal": "#0072B2", "inverted": "#D55E00"}
-ENCODING_LABELS = {"normal": "normal (ink 1, background 0)", "inverted": "inverted (ink 0, background 1)"}
+ENCODING_LABELS = {
+    "normal": "normal (ink 1, background 0)",
+    "inverted": "inverted (ink 0, background 1)",
+}
 HEATMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiencies
 REFERENCE_COLOUR = "#555555"
 

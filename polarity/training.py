@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 
 import keras
 import numpy as np
@@ -25,17 +25,17 @@ def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predicted == y))
 
 
-def train(
-    model: keras.Model,
-    x: np.ndarray,
-    y: np.ndarray,
-    batches: np.ndarray,
-    every: int | None = None,
-    on_checkpoint: Callable[[int], None] | None = None,
-) -> None:
-    """One SGD update per row of `batches`; after every `every` updates call
-    `on_checkpoint(updates_so_far)`."""
-    for step, index in enumerate(batches, start=1):
+def train(model: keras.Model, x: np.ndarray, y: np.ndarray, batches: np.ndarray) -> None:
+    """One SGD update per row of `batches` (indices into x and y)."""
+    for index in batches:
         model.train_on_batch(x[index], y[index])
-        if every and on_checkpoint and step % every == 0:
-            on_checkpoint(step)
+
+
+def train_in_blocks(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, batches: np.ndarray, block: int
+) -> Iterator[int]:
+    """Train block by block, yielding the number of updates done after each block, so the
+    caller can measure the model between blocks."""
+    for start in range(0, len(batches), block):
+        train(model, x, y, batches[start : start + block])
+        yield min(start + block, len(batches))

@@ -12,7 +12,9 @@ from pathlib import Path
 
 project = Path(__file__).resolve().parent.parent
 venv_python = project / ".venv" / "bin" / "python"
-python = os.environ.get("POLARITY_PYTHON") or (str(venv_python) if venv_python.exists() else sys.executable)
+python = os.environ.get("POLARITY_PYTHON") or (
+    str(venv_python) if venv_python.exists() else sys.executable
+)
 
 command = [python, "-m", "polarity", "build", "--report-dir", str(project / "report")]
 if os.environ.get("POLARITY_RESULTS_DIR"):

@@ -55,5 +55,6 @@ def smoke_project(tmp_path_factory) -> SimpleNamespace:
     shutil.copy2(paths.REPORT / "prerender.py", root / "report" / "prerender.py")
     built = build(results, root / "report")
     rendered = render(root, results)
-    return SimpleNamespace(root=root, results=results, result_file=result_file, built=built,
-                           rendered=rendered)
+    return SimpleNamespace(
+        root=root, results=results, result_file=result_file, built=built, rendered=rendered
+    )

@@ -27,6 +27,7 @@ def test_number_formats():
     assert formatting.points(0.0815) == f"8.2{nbsp}percentage points"
     assert formatting.points(0.01, 0) == f"1{nbsp}percentage point"
     assert formatting.interval([0.9, 0.925]) == f"90.0{nbsp}% to 92.5{nbsp}%"
+    assert formatting.interval([0.02, 0.031], unit="points") == f"2.0 to 3.1{nbsp}percentage points"
     assert formatting.pvalue(0.0004) == "p\u00a0<\u00a00.001"
     assert formatting.pvalue(0.0312) == "p\u00a0=\u00a00.031"
     assert formatting.seconds(184) == f"3{nbsp}min 4{nbsp}s"
@@ -41,7 +42,9 @@ def test_markdown_escape_neutralises_markup():
 
 
 def test_missing_value_names_template_line_and_variable(tmp_path):
-    (tmp_path / "t.qmd.j2").write_text("# Title\n\nAccuracy {{ results.replication.nonexistent | pct }}\n")
+    (tmp_path / "t.qmd.j2").write_text(
+        "# Title\n\nAccuracy {{ results.replication.nonexistent | pct }}\n"
+    )
     env = environment(tmp_path)
     with pytest.raises(TemplateError) as caught:
         render_template(env, "t.qmd.j2", {"results": {"replication": {}}})
@@ -58,7 +61,10 @@ def test_syntax_error_names_the_template(tmp_path):
 
 def test_quarto_ids_are_not_jinja_comments(tmp_path):
     (tmp_path / "t.qmd.j2").write_text("# A {#sec-a}\n\n::: {#refs}\n:::\n")
-    assert render_template(environment(tmp_path), "t.qmd.j2", {}) == "# A {#sec-a}\n\n::: {#refs}\n:::\n"
+    assert (
+        render_template(environment(tmp_path), "t.qmd.j2", {})
+        == "# A {#sec-a}\n\n::: {#refs}\n:::\n"
+    )
 
 
 # --- Claims -------------------------------------------------------------------------------
@@ -76,7 +82,9 @@ def test_claim_values_are_the_results_values(results):
     trials = results["replication"]["metrics"]["independent_trials"]
     assert claims["trials_difference"]["values"]["ci95"] == trials["difference"]["ci95"]
     ours = claims["replication_reproduces_answer"]["values"]["ours"]
-    assert ours["inverted"] == results["replication"]["metrics"]["answer_protocol"]["inverted"]["mean"]
+    assert (
+        ours["inverted"] == results["replication"]["metrics"]["answer_protocol"]["inverted"]["mean"]
+    )
 
 
 def _flip_trials(results):

@@ -14,8 +14,10 @@ from tests.conftest import MNIST_DIR, require_system
 
 
 def test_label_files_match_the_official_md5():
-    for stem, md5 in [("train-labels-idx1-ubyte", "a25bea736e30d166cdddb491f175f624"),
-                      ("t10k-labels-idx1-ubyte", "27ae3e4e09519cfbb04c329615203637")]:
+    for stem, md5 in [
+        ("train-labels-idx1-ubyte", "a25bea736e30d166cdddb491f175f624"),
+        ("t10k-labels-idx1-ubyte", "27ae3e4e09519cfbb04c329615203637"),
+    ]:
         raw = gzip.decompress((MNIST_DIR / f"{stem}.gz").read_bytes())
         assert hashlib.md5(raw).hexdigest() == md5
 
@@ -39,15 +41,20 @@ def test_mnist_pixel_statistics(mnist):
 def test_raw_and_gzip_files_read_the_same(tmp_path):
     raw = gzip.decompress((MNIST_DIR / "t10k-labels-idx1-ubyte.gz").read_bytes())
     (tmp_path / "labels").write_bytes(raw)
-    np.testing.assert_array_equal(data.read_idx(tmp_path / "labels"),
-                                  data.read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz"))
+    np.testing.assert_array_equal(
+        data.read_idx(tmp_path / "labels"), data.read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")
+    )
 
 
 # --- Corrupt input is refused with a message that names the file and the problem --------
 
 
 def _idx(shape, values: bytes, type_code=0x08) -> bytes:
-    return struct.pack(">HBB", 0, type_code, len(shape)) + struct.pack(f">{len(shape)}I", *shape) + values
+    return (
+        struct.pack(">HBB", 0, type_code, len(shape))
+        + struct.pack(f">{len(shape)}I", *shape)
+        + values
+    )
 
 
 def test_wrong_magic_number_is_refused(tmp_path):
@@ -63,7 +70,9 @@ def test_unsupported_type_code_is_refused():
 
 
 def test_truncated_values_are_refused():
-    with pytest.raises(data.DataError, match=r"declares shape \(2, 2\) \(4 values\) but the file holds 3"):
+    with pytest.raises(
+        data.DataError, match=r"declares shape \(2, 2\) \(4 values\) but the file holds 3"
+    ):
         data.parse_idx(_idx((2, 2), b"\x00\x01\x02"))
 
 
@@ -93,7 +102,9 @@ def test_a_file_from_another_data_set_fails_its_checksum(tmp_path):
     for stem in data.FILES.values():
         (folder / f"{stem}.gz").write_bytes((MNIST_DIR / f"{stem}.gz").read_bytes())
     # A valid IDX file of the right shape but different content.
-    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx((10000,), b"\x01" * 10000)))
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(_idx((10000,), b"\x01" * 10000))
+    )
     with pytest.raises(data.DataError, match="sha256 .* does not match the known mnist file"):
         data.load_from_dir("mnist", folder)
 
@@ -119,7 +130,9 @@ def test_environment_variable_names_the_data_folder(monkeypatch):
 
 
 def test_unknown_data_set_is_refused():
-    with pytest.raises(data.DataError, match="unknown data set 'emnist'; known: mnist, fashion-mnist"):
+    with pytest.raises(
+        data.DataError, match="unknown data set 'emnist'; known: mnist, fashion-mnist"
+    ):
         data.load_dataset("emnist")
 
 
@@ -149,7 +162,9 @@ def test_normal_and_inverted_encodings_are_complements(mnist):
 
 def test_encoding_is_the_same_function_for_train_and_test(mnist):
     image = mnist.train.images[:1]
-    np.testing.assert_array_equal(data.encode(image, "inverted"), data.encode(image.copy(), "inverted"))
+    np.testing.assert_array_equal(
+        data.encode(image, "inverted"), data.encode(image.copy(), "inverted")
+    )
 
 
 def test_unknown_encoding_is_refused(mnist):

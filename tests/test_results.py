@@ -36,7 +36,9 @@ def test_committed_results_validate_and_carry_their_hash(result):
 
 def test_missing_metric_is_named(result):
     del result["metrics"]["independent_trials"]["difference"]
-    with pytest.raises(ResultError, match="metrics: independent_trials: 'difference' is a required"):
+    with pytest.raises(
+        ResultError, match="metrics: independent_trials: 'difference' is a required"
+    ):
         validate(result)
 
 

@@ -1,0 +1,90 @@
+"""The rendered page in headless Chromium, served over HTTP as a reader would get it."""
+
+import functools
+import http.server
+import shutil
+import threading
+
+import pytest
+
+from polarity import paths
+from tests.conftest import require_tool
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def site_url(smoke_project):
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(smoke_project.root / "_site")
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/report/index.html"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def page(site_url):
+    chromium = require_tool("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 1400})
+        page.failed = []
+        page.on("requestfailed", lambda request: page.failed.append(request.url))
+        page.on("response", lambda r: r.status >= 400 and page.failed.append(f"{r.status} {r.url}"))
+        page.goto(site_url, wait_until="load")
+        yield page
+        browser.close()
+
+
+def test_every_image_loads(page, smoke_project):
+    images = page.eval_on_selector_all(
+        "img",
+        "els => els.map(e => ({src: e.getAttribute('src'), ok: e.complete && e.naturalWidth > 0}))",
+    )
+    assert {i["src"] for i in images} == {
+        f"figures/{f['id']}.png" for f in smoke_project.built.figures
+    }
+    assert all(i["ok"] for i in images), images
+    assert page.failed == []
+
+
+def test_every_cross_reference_lands_on_its_target(page):
+    targets = page.eval_on_selector_all(
+        "a[href^='#']", "els => els.map(e => e.getAttribute('href'))"
+    )
+    assert any(t.startswith("#fig-") for t in targets) and any(
+        t.startswith("#tbl-") for t in targets
+    )
+    for target in set(targets):
+        assert page.locator(target).count() == 1, f"{target} has no target"
+
+
+def test_first_screen_shows_the_answer_and_is_kept_as_an_artifact(page):
+    box = page.locator(".callout-note").bounding_box()
+    assert box is not None and box["y"] < 1400  # visible without scrolling
+    artifacts = paths.BUILD / "test-artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(artifacts / "first-screen.png"))
+    assert (artifacts / "first-screen.png").stat().st_size > 10_000
+
+
+def test_no_chromium_means_skip_locally_but_fail_in_ci(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("POLARITY_REQUIRE_SYSTEM_TOOLS", "1")
+    with pytest.raises(pytest.fail.Exception):
+        require_tool("chromium")

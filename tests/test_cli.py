@@ -1,0 +1,70 @@
+"""The command line: help for every command, one-line errors, builds that never train."""
+
+import subprocess
+import sys
+
+import pytest
+
+from polarity import paths
+
+
+def polarity(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "polarity", *args],
+        capture_output=True,
+        text=True,
+        cwd=paths.ROOT,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("command", ["run", "build", "render", "report"])
+def test_every_command_has_help(command):
+    done = polarity(command, "--help")
+    assert done.returncode == 0
+    assert f"usage: polarity {command}" in done.stdout
+
+
+def test_unknown_experiment_is_one_line_and_trains_nothing(tmp_path):
+    done = polarity(
+        "run", "--experiment", "nonesuch", "--profile", "smoke", "--results", str(tmp_path)
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: unknown experiment 'nonesuch'; known: replication"
+    assert not any(tmp_path.iterdir())
+
+
+def test_missing_data_folder_is_one_line(tmp_path):
+    done = polarity(
+        "run",
+        "--profile",
+        "smoke",
+        "--data-dir",
+        str(tmp_path / "nowhere"),
+        "--results",
+        str(tmp_path),
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "holds no 'mnist' files" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    done = polarity("--debug", "build", "--results", str(tmp_path))
+    assert done.returncode != 0 and "Traceback" in done.stderr
+
+
+def test_build_from_the_results_of_record_never_imports_keras(tmp_path):
+    code = (
+        "import sys; from polarity.cli import main; "
+        f"code = main(['build', '--report-dir', {str(tmp_path)!r}]); "
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules; sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    article = (tmp_path / "index.qmd").read_text()
+    assert "Not the results of record" not in article
+    assert "Rerunning the answer's protocol reproduces its numbers" in article

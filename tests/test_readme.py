@@ -1,0 +1,47 @@
+"""The README's answer paragraph quotes the results of record, not numbers typed by hand."""
+
+import json
+import re
+
+from polarity import paths
+from polarity.claims import evaluate
+
+
+def _answer_paragraph() -> str:
+    readme = (paths.ROOT / "README.md").read_text()
+    paragraph = readme.split("**The answer so far**", 1)[1].split("\n\n", 1)[0]
+    return re.sub(r"\s+", " ", paragraph)
+
+
+def test_readme_numbers_come_from_the_results_of_record():
+    record = json.loads((paths.RESULTS_OF_RECORD / "replication.json").read_text())
+    m = record["metrics"]
+    trials = m["independent_trials"]
+    diff = trials["difference"]
+    expected = [
+        f"{m['answer_protocol']['normal']['mean']:.3f} for normal",
+        f"{m['answer_protocol']['inverted']['mean']:.3f} for inverted",
+        f"{record['reference']['answer_reported']['normal']} and "
+        f"{record['reference']['answer_reported']['inverted']}",
+        f"{trials['normal']['n']} paired independent trials of "
+        f"{record['config']['trial_updates']} updates",
+        f"by {diff['mean'] * 100:.1f} percentage points",
+        f"95 % CI {diff['ci95'][0] * 100:.1f} to {diff['ci95'][1] * 100:.1f}",
+        f"{trials['normal']['mean'] * 100:.1f} % against {trials['inverted']['mean'] * 100:.1f} %",
+        f"the {m['data']['never_inked_pixels']} pixels that are background",
+    ]
+    paragraph = _answer_paragraph()
+    for text in expected:
+        assert text in paragraph, f"README answer should say {text!r}"
+
+
+def test_readme_conclusions_are_claims_that_hold():
+    record = json.loads((paths.RESULTS_OF_RECORD / "replication.json").read_text())
+    claims = evaluate({"replication": record})
+    paragraph = _answer_paragraph()
+    assert (
+        "reproduces its numbers" in paragraph and claims["replication_reproduces_answer"]["holds"]
+    )
+    assert "inversion lowers test accuracy" in paragraph and claims["trials_difference"]["holds"]
+    assert "keep their weights exactly where they started" in paragraph
+    assert claims["never_inked_weights_stay_put"]["holds"]
