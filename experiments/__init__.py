@@ -8,7 +8,7 @@ import importlib
 
 from polarity import PolarityError
 
-NAMES = ("replication",)
+NAMES = ("background", "replication")
 PROFILES = ("smoke", "quick", "full")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 
 from polarity import PolarityError, paths
+from polarity.cache import cache_key, what_changed
 from polarity.claims import evaluate
 from polarity.figures import build_figures
 from polarity.files import atomic_write_json, atomic_write_text
@@ -80,6 +81,17 @@ class Built:
     claims: dict
 
 
+def stale_results(results: dict) -> dict[str, list[str]]:
+    """For each result whose cache key no longer matches the code and environment: what
+    changed. Quarto's freeze cannot see data or imported-code changes; this does."""
+    stale = {}
+    for name, result in results.items():
+        changed = what_changed(result.get("cache_key"), cache_key(name, result["config"]))
+        if changed:
+            stale[name] = changed
+    return stale
+
+
 def build_context(results: dict, results_dir: Path, claims: dict, figures: list[dict]) -> dict:
     profiles = sorted({r["profile"] for r in results.values()})
     of_record = Path(results_dir).resolve() == paths.RESULTS_OF_RECORD.resolve() and profiles == [
@@ -91,6 +103,7 @@ def build_context(results: dict, results_dir: Path, claims: dict, figures: list[
         shown_dir = Path(results_dir)
     return {
         "results": results,
+        "stale": stale_results(results),
         "claims": claims,
         "figures": {f["id"]: f for f in figures},
         "build": {"profiles": profiles, "of_record": of_record, "results_dir": str(shown_dir)},

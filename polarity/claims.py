@@ -155,8 +155,59 @@ def never_inked_weights_stay_put(results: dict) -> Claim:
     )
 
 
+DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+def background_dominates(results: dict) -> Claim:
+    datasets = results["background"]["metrics"]["datasets"]
+    zero = {name: d["zero_fraction"] for name, d in datasets.items()}
+    holds = all(fraction > 0.5 for fraction in zero.values())
+    parts = [f"{pct(z)} of {DATASET_NAMES[name]}'s training pixels" for name, z in zero.items()]
+    listed = " and ".join(parts)
+    full_ink = pct(datasets["mnist"]["full_ink_fraction"]) if "mnist" in datasets else None
+    if holds:
+        statement = f"Most pixels are background: {listed} are exactly 0" + (
+            f", while only {full_ink} of MNIST's are full ink (255)." if full_ink else "."
+        )
+    else:
+        statement = f"Background is not the majority everywhere: {listed} are exactly 0."
+    return Claim("background_dominates", holds, statement, {"zero_fraction": zero})
+
+
+def lenet_scaling_centres_mnist(results: dict) -> Claim:
+    mnist = results["background"]["metrics"]["datasets"]["mnist"]
+    lenet = mnist["lenet_scaled"]
+    holds = abs(lenet["mean"]) < abs(mnist["mean"])
+    change = (
+        f"from {prop(mnist['mean'])} to {prop(lenet['mean'])}, and its standard deviation "
+        f"from {prop(mnist['std'])} to {prop(lenet['std'])}"
+    )
+    if holds:
+        statement = (
+            f"On MNIST's 28 × 28 training images, that scaling moves the mean input "
+            f"closer to 0, {change}."
+        )
+    else:
+        statement = (
+            "On MNIST's 28 × 28 training images, that scaling does not move the mean input "
+            f"closer to 0: {change}."
+        )
+    return Claim(
+        "lenet_scaling_centres_mnist",
+        holds,
+        statement,
+        {
+            "mean": mnist["mean"],
+            "lenet_mean": lenet["mean"],
+            "std": mnist["std"],
+            "lenet_std": lenet["std"],
+        },
+    )
+
+
 # The claims each experiment's results support or refute, in the article's order.
 CLAIMS: dict[str, tuple[Callable[[dict], Claim], ...]] = {
+    "background": (background_dominates, lenet_scaling_centres_mnist),
     "replication": (
         replication_reproduces_answer,
         answer_protocol_gap,

@@ -20,18 +20,23 @@ def _results_dir(args) -> Path:
 
 def cmd_run(args) -> None:
     import experiments
-    from polarity.runner import run_experiment
+    from polarity.runner import check_profile, run_experiment
 
+    check_profile(args.profile)
     names = args.experiment or list(experiments.NAMES)
     for name in names:
         experiments.load(name)  # unknown names fail before anything trains
     for name in names:
         start = time.perf_counter()
-        path = run_experiment(name, args.profile, args.data_dir, _results_dir(args))
-        print(
-            f"{name}: {args.profile} profile done in {time.perf_counter() - start:.1f} s "
-            f"-> {_shown(path)}"
-        )
+        outcome = run_experiment(name, args.profile, args.data_dir, _results_dir(args), args.force)
+        if outcome.skipped:
+            print(f"{name}: skipped, {_shown(outcome.path)} is current (--force reruns it)")
+        else:
+            print(f"{name}: ran because {'; '.join(outcome.reasons)}")
+            print(
+                f"{name}: {args.profile} profile done in {time.perf_counter() - start:.1f} s "
+                f"-> {_shown(outcome.path)}"
+            )
 
 
 def cmd_build(args) -> None:
@@ -74,8 +79,15 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Usage mistakes get one line naming the option and where to look, not a usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(
+    main = OneLineErrorParser(
         prog="polarity",
         description="Does inverting MNIST's grey levels change how a neural network learns? "
         "Run the experiments, build the report sources, render the site and PDF.",
@@ -96,6 +108,11 @@ def parser() -> argparse.ArgumentParser:
             action="append",
             metavar="NAME",
             help="run only this experiment (repeatable; default: all)",
+        )
+        p.add_argument(
+            "--force",
+            action="store_true",
+            help="rerun even when a current result exists (default: reuse it)",
         )
         p.add_argument(
             "--data-dir",

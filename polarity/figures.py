@@ -8,6 +8,7 @@ Every figure is written as PNG (300 dpi), SVG and PDF.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,14 @@ import numpy as np  # noqa: E402
 from polarity import paths  # noqa: E402
 from polarity.files import atomic_write_bytes, atomic_write_json  # noqa: E402
 from polarity.formatting import pct  # noqa: E402
-from polarity.style import ENCODING_COLOURS, ENCODING_LABELS, HEATMAP, RC, REFERENCE_COLOUR  # noqa: E402
+from polarity.style import (  # noqa: E402
+    ENCODING_COLOURS,
+    ENCODING_LABELS,
+    HEATMAP,
+    NEVER_INKED_COLOUR,
+    RC,
+    REFERENCE_COLOUR,
+)
 
 FORMATS = ("png", "svg", "pdf")
 # Fixed metadata: the same data gives byte-identical files.
@@ -32,12 +40,19 @@ METADATA = {
 }
 
 
+SAFE_FIGURE_ID = re.compile(r"^fig-[a-z0-9]+(-[a-z0-9]+)*$")  # anchor, file name, Quarto label
+
+
 @dataclass(frozen=True)
 class FigureSpec:
     id: str
     experiment: str
     draw: Callable[[dict], plt.Figure]
     alt: Callable[[dict], str]
+
+    def __post_init__(self):
+        if not SAFE_FIGURE_ID.match(self.id):
+            raise ValueError(f"figure id {self.id!r} must match {SAFE_FIGURE_ID.pattern}")
 
 
 # --- Replication ------------------------------------------------------------------------
@@ -162,7 +177,45 @@ def alt_trial_accuracies(result: dict) -> str:
     )
 
 
+# --- Background ---------------------------------------------------------------------------
+
+DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+def draw_mean_images(result: dict) -> plt.Figure:
+    datasets = result["metrics"]["datasets"]
+    fig, axes = plt.subplots(
+        1,
+        len(datasets),
+        figsize=(3.2 * len(datasets) + 0.8, 3.2),
+        constrained_layout=True,
+        squeeze=False,
+    )
+    for ax, (name, entry) in zip(axes[0], datasets.items(), strict=True):
+        mean_image = np.asarray(entry["mean_image"])
+        image = ax.imshow(mean_image, cmap=HEATMAP, vmin=0, vmax=1)
+        if entry["never_inked_pixels"]:
+            ax.contour(mean_image == 0, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=1.0)
+        ax.set_title(f"{DATASET_TITLES[name]}: {entry['never_inked_pixels']} pixels never inked")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    fig.colorbar(image, ax=axes[0], shrink=0.85, label="mean pixel value (0 = background)")
+    return fig
+
+
+def alt_mean_images(result: dict) -> str:
+    parts = [
+        f"{DATASET_TITLES[name]}: mean pixel {entry['mean']:.3f}, {pct(entry['zero_fraction'])} "
+        f"of pixels exactly 0, {entry['never_inked_pixels']} of {entry['pixels']} pixels 0 in "
+        "every training image (outlined)"
+        for name, entry in result["metrics"]["datasets"].items()
+    ]
+    return "Heat maps of the mean training image of each data set; " + "; ".join(parts) + "."
+
+
 FIGURES = (
+    FigureSpec("fig-mean-images", "background", draw_mean_images, alt_mean_images),
     FigureSpec(
         "fig-answer-learning-curves",
         "replication",

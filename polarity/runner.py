@@ -1,25 +1,66 @@
-"""Run an experiment under a profile and write its result with config, hash and provenance."""
+"""Run an experiment under a profile and write its result with config, hash, cache key and
+provenance -- or skip it when a result with the same cache key is already there."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import experiments
 from polarity import PolarityError, paths
-from polarity.results import SCHEMA_VERSION, config_hash, provenance, write_result
+from polarity.cache import cache_key, what_changed
+from polarity.results import (
+    SCHEMA_VERSION,
+    ResultError,
+    config_hash,
+    provenance,
+    read_result,
+    result_path,
+    write_result,
+)
 
 
-def run_experiment(name: str, profile: str, data_dir=None, results_dir: Path | None = None) -> Path:
-    """Train experiment `name` with the `profile` config; return the results file written."""
+@dataclass(frozen=True)
+class Outcome:
+    path: Path
+    skipped: bool
+    reasons: list[str]  # why it ran: what changed since the stored result
+
+
+def check_profile(profile: str) -> None:
     if profile not in experiments.PROFILES:
-        raise PolarityError(
-            f"unknown profile {profile!r}; known: {', '.join(experiments.PROFILES)}"
-        )
+        known = ", ".join(experiments.PROFILES)
+        raise PolarityError(f"unknown profile {profile!r}; known: {known}")
+
+
+def reasons_to_run(path: Path, key: dict) -> list[str]:
+    """Empty when the stored result at `path` is current; else what differs."""
+    if not path.exists():
+        return ["no result yet"]
+    try:
+        stored = read_result(path)
+    except ResultError as exc:
+        return [f"stored result unusable ({exc})"]
+    return what_changed(stored.get("cache_key"), key)
+
+
+def run_experiment(
+    name: str, profile: str, data_dir=None, results_dir: Path | None = None, force: bool = False
+) -> Outcome:
+    """Train experiment `name` with the `profile` config unless a current result exists."""
+    check_profile(profile)
     module = experiments.load(name)
     config = asdict(module.PROFILES[profile])
+    key = cache_key(name, config)
+    path = result_path(results_dir or paths.results_dir(profile), name)
+    reasons = ["--force"] if force else reasons_to_run(path, key)
+    if not reasons:
+        return Outcome(path, skipped=True, reasons=[])
+
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):  # from a run that was killed
+        leftover.unlink(missing_ok=True)
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     start = time.perf_counter()
     outcome = module.run(module.PROFILES[profile], data_dir)
@@ -29,7 +70,8 @@ def run_experiment(name: str, profile: str, data_dir=None, results_dir: Path | N
         "profile": profile,
         "config": config,
         "config_hash": config_hash(config),
+        "cache_key": key,
         **outcome,
         "provenance": provenance(started_at, time.perf_counter() - start),
     }
-    return write_result(results_dir or paths.results_dir(profile), result)
+    return Outcome(write_result(path.parent, result), skipped=False, reasons=reasons)

@@ -8,6 +8,7 @@ ENCODING_LABELS = {
 }
 HEATMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiencies
 REFERENCE_COLOUR = "#555555"
+NEVER_INKED_COLOUR = "#CC79A7"  # Okabe-Ito reddish purple: stands out on cividis
 
 RC = {
     "figure.figsize": (6.4, 3.6),

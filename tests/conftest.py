@@ -3,8 +3,10 @@ trained, built and rendered once per session."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
+import socket
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,6 +16,41 @@ from polarity import data, paths
 
 DATA_ROOT = Path(os.environ.get("POLARITY_TEST_DATA", paths.SHARED_DATA))
 MNIST_DIR = DATA_ROOT / "mnist"
+
+
+class NetworkBlocked(RuntimeError):
+    pass
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network():
+    """Nothing may need the network at test time: any connection beyond loopback fails."""
+    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guard(method):
+        def guarded(self, address):
+            if not _is_local(address):
+                raise NetworkBlocked(f"test tried to reach {address!r}; tests must stay offline")
+            return method(self, address)
+
+        return guarded
+
+    socket.socket.connect = guard(original_connect)
+    socket.socket.connect_ex = guard(original_connect_ex)
+    yield
+    socket.socket.connect, socket.socket.connect_ex = original_connect, original_connect_ex
 
 
 def require_system(what: str, present: bool) -> None:
