@@ -182,6 +182,17 @@ def _file_in(folder: Path, stem: str) -> Path | None:
     return None
 
 
+def _explicit_dirs(data_dir: Path | str | None) -> list[Path]:
+    """The folders the user named (flag, then environment variable); each must exist."""
+    named = [(Path(data_dir), "--data-dir")] if data_dir else []
+    if os.environ.get(DATA_DIR_ENV):
+        named.append((Path(os.environ[DATA_DIR_ENV]), f"${DATA_DIR_ENV}"))
+    for folder, origin in named:
+        if not folder.is_dir():
+            raise DataError(f"data folder {folder} (from {origin}) does not exist")
+    return [folder for folder, _ in named]
+
+
 def candidate_dirs(name: str, data_dir: Path | str | None = None) -> list[Path]:
     """Where `name` is looked for, in order: the flag, the environment variable, the shared
     data folder beside the checkout, then the system package's folder.
@@ -190,12 +201,7 @@ def candidate_dirs(name: str, data_dir: Path | str | None = None) -> list[Path]:
     (`mnist/`, `fashion-mnist/`) or, for convenience, the four IDX files themselves.
     """
     spec = dataset_spec(name)
-    parents = [Path(data_dir)] if data_dir else []
-    if os.environ.get(DATA_DIR_ENV):
-        parents.append(Path(os.environ[DATA_DIR_ENV]))
-    dirs = [d for parent in parents for d in (parent / name, parent)]
-    if data_dir or os.environ.get(DATA_DIR_ENV):
-        return dirs  # an explicit location is a promise: never fall back silently
+    dirs = [d for parent in _explicit_dirs(data_dir) for d in (parent / name, parent)]
     dirs.append(paths.SHARED_DATA / name)
     if spec.system_dir:
         dirs.append(spec.system_dir)
@@ -258,22 +264,19 @@ def locate(name: str, data_dir: Path | str | None = None) -> Path | None:
     return None
 
 
-def load_dataset(
-    name: str, data_dir: Path | str | None = None, allow_download: bool = True
-) -> Dataset:
-    """Load a named data set from the first place that has it (see `candidate_dirs`)."""
+def load_dataset(name: str, data_dir: Path | str | None = None) -> Dataset:
+    """Load a named data set from the first place that has it (see `candidate_dirs`); when
+    none has it, download it through keras.datasets -- unless the user named a data folder,
+    which says the data should be local."""
     folder = locate(name, data_dir)
     if folder is not None:
         return load_from_dir(name, folder)
-    explicit = data_dir or os.environ.get(DATA_DIR_ENV)
-    if explicit:
+    if data_dir or os.environ.get(DATA_DIR_ENV):
+        looked = ", ".join(str(d) for d in candidate_dirs(name, data_dir))
         raise DataError(
-            f"data folder {explicit} holds no {name!r} files (looked in {explicit}/{name} and "
-            f"{explicit}); pass --data-dir with the folder that holds {name}/"
+            f"data set {name!r} not found (looked in {looked}); "
+            f"put its four IDX files in a {name}/ folder there"
         )
-    if not allow_download:
-        looked = ", ".join(str(d) for d in candidate_dirs(name))
-        raise DataError(f"data set {name!r} not found (looked in {looked}); pass --data-dir")
     return _load_from_keras(name)
 
 

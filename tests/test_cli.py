@@ -30,7 +30,7 @@ def test_unknown_experiment_is_one_line_and_trains_nothing(tmp_path):
         "run", "--experiment", "nonesuch", "--profile", "smoke", "--results", str(tmp_path)
     )
     assert done.returncode == 2
-    assert done.stderr.strip() == "error: unknown experiment 'nonesuch'; known: replication"
+    assert done.stderr.strip() == "error: unknown experiment 'nonesuch'; known: background, replication"
     assert not any(tmp_path.iterdir())
 
 
@@ -46,7 +46,10 @@ def test_missing_data_folder_is_one_line(tmp_path):
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "holds no 'mnist' files" in lines[0]
+    assert (
+        len(lines) == 1
+        and f"data folder {tmp_path / 'nowhere'} (from --data-dir) does not exist" in lines[0]
+    )
     assert "Traceback" not in done.stderr
 
 

@@ -117,10 +117,25 @@ def test_a_missing_file_is_named(tmp_path):
 # --- Where data sets are found ------------------------------------------------------------
 
 
-def test_explicit_folder_is_searched_first_and_never_silently_skipped(tmp_path, monkeypatch):
+def test_named_folder_is_searched_first_then_the_usual_places(tmp_path, monkeypatch):
     monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    assert data.candidate_dirs("mnist", tmp_path)[:2] == [tmp_path / "mnist", tmp_path]
     assert data.locate("mnist", MNIST_DIR.parent) == MNIST_DIR
-    with pytest.raises(data.DataError, match=f"data folder {tmp_path} holds no 'mnist' files"):
+    # A named folder that lacks this data set falls through to the next place.
+    assert data.locate("mnist", tmp_path) == data.locate("mnist")
+
+
+def test_a_named_folder_that_does_not_exist_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    with pytest.raises(
+        data.DataError, match=f"data folder {tmp_path / 'nowhere'} .from --data-dir. does not exist"
+    ):
+        data.load_dataset("mnist", tmp_path / "nowhere")
+
+
+def test_a_named_folder_means_local_data_never_a_download(tmp_path, monkeypatch):
+    monkeypatch.setattr(data.paths, "SHARED_DATA", tmp_path / "no-shared-data")
+    with pytest.raises(data.DataError, match="data set 'mnist' not found .looked in"):
         data.load_dataset("mnist", tmp_path)
 
 
