@@ -80,18 +80,18 @@ def mnist() -> data.Dataset:
 def smoke_project(tmp_path_factory) -> SimpleNamespace:
     """The smoke profile, trained, built and rendered in a throwaway project folder, so that
     tests never overwrite the user's report."""
+    import experiments
     from polarity.article import build
     from polarity.render import render
     from polarity.runner import run_experiment
 
     root = tmp_path_factory.mktemp("project")
     results = root / "results"
-    result_file = run_experiment("replication", "smoke", data_dir=DATA_ROOT, results_dir=results)
+    for name in experiments.NAMES:
+        run_experiment(name, "smoke", data_dir=DATA_ROOT, results_dir=results)
     shutil.copy2(paths.ROOT / "_quarto.yml", root / "_quarto.yml")
     (root / "report").mkdir()
     shutil.copy2(paths.REPORT / "prerender.py", root / "report" / "prerender.py")
     built = build(results, root / "report")
     rendered = render(root, results)
-    return SimpleNamespace(
-        root=root, results=results, result_file=result_file, built=built, rendered=rendered
-    )
+    return SimpleNamespace(root=root, results=results, built=built, rendered=rendered)
