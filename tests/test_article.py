@@ -129,3 +129,19 @@ def test_replication_outside_tolerance_says_it_does_not_reproduce(results):
     claim = evaluate(results)["replication_reproduces_answer"]
     assert not claim["holds"]
     assert claim["statement"].startswith("Rerunning the answer's protocol does not reproduce")
+
+
+def test_stale_results_are_flagged_in_the_article(tmp_path):
+    record = json.loads(RECORD.read_text())
+    record["cache_key"]["components"]["version:keras"] = "0.0.1"
+    results_dir = tmp_path / "results"
+    results_dir.mkdir()
+    (results_dir / "replication.json").write_text(json.dumps(record))
+    article = build(results_dir, tmp_path / "report").article.read_text()
+    assert "**Results out of date.**" in article
+    assert "version:keras 0\\.0\\.1 \\-\\> " in article  # what changed, escaped for Markdown
+
+
+def test_current_results_carry_no_staleness_banner(tmp_path):
+    article = build(paths.RESULTS_OF_RECORD, tmp_path / "report").article.read_text()
+    assert "Results out of date" not in article

@@ -84,3 +84,14 @@ def test_invalid_result_is_never_written(tmp_path, result):
 def test_empty_results_folder_says_what_to_do(tmp_path):
     with pytest.raises(ResultError, match="no results files; run `polarity run` first"):
         read_results(tmp_path)
+
+
+def test_results_of_record_are_current_for_this_code_and_environment():
+    """Changing an experiment, a module it imports, the data checksums or a pinned version
+    means rerunning `make results`: committed numbers must come from the committed code."""
+    from polarity.cache import cache_key, what_changed
+    from polarity.results import read_results
+
+    for name, result in read_results(paths.RESULTS_OF_RECORD).items():
+        changed = what_changed(result["cache_key"], cache_key(name, result["config"]))
+        assert changed == [], f"{name}.json is stale ({', '.join(changed)}); run `make results`"
