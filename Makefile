@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv report report-of-record results test lint system-deps clean
+.PHONY: help venv report report-of-record results test bench lint system-deps clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,6 +29,10 @@ results: venv  ## retrain the full profile: the results of record in report/resu
 
 test: venv  ## run the test suite
 	$(BIN)/python -m pytest
+
+bench: venv  ## the benchmarks in benchmarks/ (a few minutes): runner vs. plain Keras
+	$(BIN)/python -m benchmarks.softmax_trials
+	$(BIN)/python -m benchmarks.ensemble_scaling
 
 lint: venv  ## ruff lint and format check
 	$(BIN)/ruff check .

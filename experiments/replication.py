@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
 from polarity import data, stats
-from polarity.models import softmax_regression
+from polarity.ensemble import SoftmaxEnsemble
 from polarity.progress import progress_bar
-from polarity.training import accuracy, train, train_in_blocks, tutorial_batches
+from polarity.training import tutorial_batches
 
 # What the accepted answer reported (mean of 100 test accuracies, one run per encoding).
 ANSWER_REPORTED = {"normal": 0.91879, "inverted": 0.837478}
@@ -54,7 +53,7 @@ PROFILES = {
 # ## Prepare the data
 # The tutorial's split: the first 5,000 training images are held out for validation, the
 # other 55,000 train; the 10,000 test images measure accuracy. Both encodings see the same
-# images in the same order.
+# images in the same order. Images stay uint8; each model encodes them itself.
 
 
 def prepare(config: Config, data_dir=None) -> dict:
@@ -64,45 +63,51 @@ def prepare(config: Config, data_dir=None) -> dict:
         "loaded_from": "keras.datasets"
         if dataset.source == "keras.datasets"
         else "IDX files, checksums verified",
+        "train": train_split,
+        "test": dataset.test,
         # Pixels that are background in every training image: their inputs are constant.
         "never_inked": train_split.images.max(axis=0).reshape(-1) == 0,
-        "y_train": train_split.labels.astype(np.int32),
-        "y_test": dataset.test.labels.astype(np.int32),
-        "x_train": {e: data.encode(train_split.images, e) for e in config.encodings},
-        "x_test": {e: data.encode(dataset.test.images, e) for e in config.encodings},
     }
+
+
+def models(config: Config, prepared: dict, encodings: list[str], steps_per_execution: int):
+    """One softmax regression per entry of `encodings`, trained together (polarity.ensemble)."""
+    train = prepared["train"]
+    rates = [config.learning_rate] * len(encodings)
+    return SoftmaxEnsemble(train.images, train.labels, encodings, rates, steps_per_execution)
 
 
 # ## The answer's protocol
 
 
 def answer_protocol(config: Config, prepared: dict) -> tuple[dict, dict]:
-    updates = config.answer_blocks * config.answer_updates_per_block
+    block = config.answer_updates_per_block
+    updates = config.answer_blocks * block
+    test = prepared["test"]
     batches = tutorial_batches(
-        len(prepared["y_train"]), config.batch_size, updates, config.answer_seed
+        len(prepared["train"]), config.batch_size, updates, config.answer_seed
     )
+    encodings = list(config.encodings)
+    ensemble = models(config, prepared, encodings, steps_per_execution=block)
+    same_batches = np.stack([batches] * len(encodings))
+    checkpoints, accuracies = [], []
+    with progress_bar("answer protocol", updates) as advance:
+        for start in range(0, updates, block):
+            ensemble.train(same_batches[:, start : start + block])
+            checkpoints.append(start + block)
+            accuracies.append(ensemble.accuracy(test.images, test.labels))
+            advance(block)
+
+    by_encoding = np.array(accuracies).T  # (encodings, checkpoints)
+    kernels, _ = ensemble.weights()  # every model started from zero weights
     curves, weight_maps = {}, {}
-    for encoding in config.encodings:
-        model = softmax_regression(config.learning_rate)
-        kernel_before = keras.ops.convert_to_numpy(model.layers[-1].kernel).copy()
-        checkpoints, accuracies = [], []
-
-        x_train, x_test = prepared["x_train"][encoding], prepared["x_test"][encoding]
-        with progress_bar(f"answer protocol, {encoding}", updates) as advance:
-            block = config.answer_updates_per_block
-            for step in train_in_blocks(model, x_train, prepared["y_train"], batches, block):
-                checkpoints.append(step)
-                accuracies.append(accuracy(model, x_test, prepared["y_test"]))
-                advance(block)
-
+    for encoding, curve, kernel in zip(encodings, by_encoding, kernels, strict=True):
         curves[encoding] = {
-            "mean": float(np.mean(accuracies)),
-            "final": accuracies[-1],
-            "curve": {"updates": checkpoints, "accuracy": accuracies},
+            "mean": float(np.mean(curve)),
+            "final": float(curve[-1]),
+            "curve": {"updates": checkpoints, "accuracy": [float(a) for a in curve]},
         }
-        change = np.abs(keras.ops.convert_to_numpy(model.layers[-1].kernel) - kernel_before).max(
-            axis=1
-        )
+        change = np.abs(kernel).max(axis=1)
         weight_maps[encoding] = {
             "max": float(change.max()),
             "unchanged_pixels": int(np.sum(change == 0)),
@@ -115,24 +120,28 @@ def answer_protocol(config: Config, prepared: dict) -> tuple[dict, dict]:
 # ## Independent trials
 # Each trial is a fresh zero-initialised model trained for `trial_updates` updates on
 # batches drawn with its own seed; the two encodings share each trial's batches, so the
-# difference is measured within pairs.
+# difference is measured within pairs. All trials train together as one ensemble.
 
 
 def independent_trials(config: Config, prepared: dict) -> dict:
-    n_train = len(prepared["y_train"])
-    per_encoding = {e: [] for e in config.encodings}
-    with progress_bar("independent trials", config.trials * len(config.encodings)) as advance:
-        for trial in range(config.trials):
-            batches = tutorial_batches(
-                n_train, config.batch_size, config.trial_updates, config.trial_seed + trial
-            )
-            for encoding in config.encodings:
-                model = softmax_regression(config.learning_rate)
-                train(model, prepared["x_train"][encoding], prepared["y_train"], batches)
-                per_encoding[encoding].append(
-                    accuracy(model, prepared["x_test"][encoding], prepared["y_test"])
-                )
-                advance()
+    encodings = list(config.encodings)
+    n_train = len(prepared["train"])
+    trial_batches = [
+        tutorial_batches(n_train, config.batch_size, config.trial_updates, config.trial_seed + t)
+        for t in range(config.trials)
+    ]
+    members = [(t, e) for t in range(config.trials) for e in encodings]
+    ensemble = models(
+        config, prepared, [e for _, e in members], steps_per_execution=config.trial_updates
+    )
+    with progress_bar("independent trials", len(members)) as advance:
+        ensemble.train(np.stack([trial_batches[t] for t, _ in members]))
+        accuracy = ensemble.accuracy(prepared["test"].images, prepared["test"].labels)
+        advance(len(members))
+    per_encoding = {
+        e: [float(a) for (_, me), a in zip(members, accuracy, strict=True) if me == e]
+        for e in encodings
+    }
     summary = {e: {**stats.mean_ci(a), "accuracies": a} for e, a in per_encoding.items()}
     summary["difference"] = stats.paired_difference(
         per_encoding["normal"], per_encoding["inverted"]
@@ -154,8 +163,8 @@ def run(config: Config, data_dir=None) -> dict:
             "data": {
                 "dataset": config.dataset,
                 "loaded_from": prepared["loaded_from"],
-                "train_size": len(prepared["y_train"]),
-                "test_size": len(prepared["y_test"]),
+                "train_size": len(prepared["train"]),
+                "test_size": len(prepared["test"]),
                 "never_inked_pixels": int(prepared["never_inked"].sum()),
             },
             "answer_protocol": curves,

@@ -220,6 +220,7 @@ def _verify(path: Path, data: bytes, expected: str, name: str) -> None:
 def load_from_dir(name: str, folder: Path, verify: bool = True) -> Dataset:
     """Read and check the four IDX files of data set `name` from `folder`."""
     spec = dataset_spec(name)
+    folder = Path(folder)
     arrays = {}
     for key, stem in FILES.items():
         path = _file_in(folder, stem)
@@ -288,16 +289,28 @@ ENCODINGS = {
     "normal": "x / 255: background 0, ink 1 (MNIST as distributed, the TensorFlow tutorial)",
     "inverted": "1 - x / 255: background 1, ink 0 (the question's inversion)",
 }
+# Every encoding is affine in x / 255: input = scale * x / 255 + shift. Keeping them in this
+# form lets many models with different encodings share one copy of the raw uint8 images.
+AFFINE = {"normal": (1.0, 0.0), "inverted": (-1.0, 1.0)}
+
+
+def affine_encoding(encoding: str) -> tuple[float, float]:
+    """(scale, shift) such that the encoded input is scale * x / 255 + shift."""
+    try:
+        return AFFINE[encoding]
+    except KeyError:
+        raise PolarityError(
+            f"unknown encoding {encoding!r}; known: {', '.join(ENCODINGS)}"
+        ) from None
 
 
 def encode(images: np.ndarray, encoding: str) -> np.ndarray:
     """Flattened float32 inputs of shape (n, rows*cols) under the named encoding."""
+    scale, shift = affine_encoding(encoding)
     scaled = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
-    if encoding == "normal":
+    if (scale, shift) == (1.0, 0.0):
         return scaled
-    if encoding == "inverted":
-        return np.float32(1) - scaled
-    raise PolarityError(f"unknown encoding {encoding!r}; known: {', '.join(ENCODINGS)}")
+    return np.float32(scale) * scaled + np.float32(shift)
 
 
 def tensorflow_tutorial_split(train: Split, validation_size: int = 5000) -> tuple[Split, Split]:
