@@ -72,18 +72,17 @@ def main() -> None:
     fast = ensemble(train, schedules, encodings)
     tuned = presliced(train, schedules, encodings)
     slow = naive(train, encodings)
+    rows = [
+        ("model.fit per run, whole array", slow),
+        ("model.fit per run, pre-sliced", tuned),
+        ("ensemble runner, compile included", fast),
+    ]
     print(f"{RUNS} independent softmax runs x {UPDATES} updates (batch {BATCH}), wall time:")
+    for label, seconds in rows:
+        print(f"  {label:<34}: {seconds:7.2f} s  ({seconds / RUNS * 1000:4.0f} ms per run)")
     print(
-        f"  model.fit per run, whole array     : {slow:7.2f} s  ({slow / RUNS * 1000:4.0f} ms per run)"
-    )
-    print(
-        f"  model.fit per run, pre-sliced      : {tuned:7.2f} s  ({tuned / RUNS * 1000:4.0f} ms per run)"
-    )
-    print(
-        f"  ensemble runner, compile included  : {fast:7.2f} s  ({fast / RUNS * 1000:4.0f} ms per run)"
-    )
-    print(
-        f"  speed-up: {slow / fast:.1f}x over the whole-array loop, {tuned / fast:.1f}x over the pre-sliced loop"
+        f"  speed-up: {slow / fast:.1f}x over the whole-array loop, "
+        f"{tuned / fast:.1f}x over the pre-sliced loop"
     )
 
 
