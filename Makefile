@@ -43,4 +43,4 @@ system-deps:  ## Debian/Ubuntu, as root: Chromium and poppler for the browser an
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils dataset-fashion-mnist
 
 clean:  ## remove generated files (keeps .venv and the committed results)
-	rm -rf build _site report/index.qmd report/figures report/claims.json .quarto
+	rm -rf build _site report/index.qmd report/figures report/tables report/claims.json .quarto

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+import yaml
 
 from polarity import PolarityError, paths
 from polarity.cache import cache_key, what_changed
@@ -16,10 +17,11 @@ from polarity.figures import build_figures
 from polarity.files import atomic_write_json, atomic_write_text
 from polarity.formatting import FILTERS
 from polarity.results import read_results
+from polarity.tables import build_tables
 
 ARTICLE_TEMPLATE = "index.qmd.j2"
 # Hand-written files the generated article needs beside it.
-STATIC_FILES = ("references.bib", "style.css")
+STATIC_FILES = ("references.bib", "style.css", "prerender.py", "postrender.py")
 
 
 class TemplateError(PolarityError):
@@ -92,7 +94,22 @@ def stale_results(results: dict) -> dict[str, list[str]]:
     return stale
 
 
-def build_context(results: dict, results_dir: Path, claims: dict, figures: list[dict]) -> dict:
+def read_citation(path: Path = paths.ROOT / "CITATION.cff") -> dict:
+    """The one source of the report's title, authors, version and date: CITATION.cff."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolarityError(f"{path}: cannot read citation metadata ({exc})") from None
+
+
+def build_context(
+    results: dict,
+    results_dir: Path,
+    claims: dict,
+    figures: list[dict],
+    tables: dict,
+    citation: dict,
+) -> dict:
     profiles = sorted({r["profile"] for r in results.values()})
     of_record = Path(results_dir).resolve() == paths.RESULTS_OF_RECORD.resolve() and profiles == [
         "full"
@@ -106,6 +123,8 @@ def build_context(results: dict, results_dir: Path, claims: dict, figures: list[
         "stale": stale_results(results),
         "claims": claims,
         "figures": {f["id"]: f for f in figures},
+        "tables": tables,
+        "citation": citation,
         "build": {"profiles": profiles, "of_record": of_record, "results_dir": str(shown_dir)},
     }
 
@@ -118,13 +137,15 @@ def build(
     """Turn the results in `results_dir` into figures, claims.json and index.qmd in `report_dir`."""
     report_dir = Path(report_dir)
     results = read_results(results_dir)
-    figures = build_figures(results, report_dir / "figures")
+    citation = read_citation()
+    figures = build_figures(results, report_dir / "figures", citation)
+    tables = build_tables(results, report_dir / "tables")
     claims = evaluate(results)
     atomic_write_json(report_dir / "claims.json", claims)
     if report_dir.resolve() != paths.REPORT.resolve():
         for name in STATIC_FILES:
             shutil.copy2(paths.REPORT / name, report_dir / name)
-    context = build_context(results, results_dir, claims, figures)
+    context = build_context(results, results_dir, claims, figures, tables, citation)
     article = report_dir / "index.qmd"
     atomic_write_text(
         article, render_template(environment(templates_dir), ARTICLE_TEMPLATE, context)

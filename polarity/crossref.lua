@@ -1,8 +1,11 @@
--- Quarto-style cross-references for the pandoc fallback renderer, and nothing more:
--- numbers figures (#fig-), tables (#tbl-) and sections (#sec-) in document order, turns
--- `@fig-x` into a link reading "Figure 1", prefixes captions in HTML (Typst numbers its own
--- captions, in the same order), and moves Quarto's `fig-alt` attribute into the alt text.
--- Unknown `@fig-`/`@tbl-`/`@sec-` ids stop the render: a dangling reference is a bug.
+-- The Quarto syntax our templates use, for the pandoc fallback renderer, and nothing more:
+-- * cross-references: numbers figures (#fig-), tables (#tbl-) and sections (#sec-) in
+--   document order, turns `@fig-x` into a link reading "Figure 1", prefixes captions in HTML
+--   (Typst numbers its own captions, in the same order), and moves `fig-alt` into the alt
+--   text. Unknown `@fig-`/`@tbl-`/`@sec-` ids stop the render: a dangling reference is a bug.
+-- * `.content-visible when-format="html"` divs: kept in HTML, dropped elsewhere.
+-- * `citation:` and `license:` front matter: Highwire `citation_*` meta tags in HTML, and
+--   "Reuse" and "Citation" appendix sections with a BibTeX entry, as Quarto adds them.
 
 local KINDS = { fig = "Figure", tbl = "Table", sec = "Section" }
 local numbers = {} -- id -> "3" or "2.1"
@@ -105,7 +108,97 @@ local resolve = {
   end,
 }
 
+local function visible_here(div)
+  local when, unless = div.attributes["when-format"], div.attributes["unless-format"]
+  local format = is_html and "html" or FORMAT
+  if div.classes:includes("content-visible") then
+    return (when == nil or when == format) and (unless == nil or unless ~= format)
+  end
+  if div.classes:includes("content-hidden") then
+    return not ((when == nil or when == format) and (unless == nil or unless ~= format))
+  end
+  return true
+end
+
+local conditional = {
+  Div = function(div)
+    if not visible_here(div) then return {} end
+    if div.classes:includes("content-visible") or div.classes:includes("content-hidden") then
+      return div.content
+    end
+  end,
+}
+
+local function text(value)
+  return value and pandoc.utils.stringify(value) or nil
+end
+
+local function authors(meta)
+  local names = pandoc.List()
+  for _, a in ipairs(meta.author or {}) do
+    names:insert(text(a.name or a))
+  end
+  return names
+end
+
+local function citation_blocks(meta)
+  local cite = meta.citation
+  if not cite then return {} end
+  local title, year = text(meta.title), (text(cite.issued) or text(meta.date) or ""):sub(1, 4)
+  local names = authors(meta)
+  local fields = {
+    "  author = {" .. table.concat(names, " and ") .. "}",
+    "  title = {" .. title .. "}",
+    "  date = {" .. (text(cite.issued) or text(meta.date) or "") .. "}",
+  }
+  if cite.version then fields[#fields + 1] = "  version = {" .. text(cite.version) .. "}" end
+  if cite.url then fields[#fields + 1] = "  url = {" .. text(cite.url) .. "}" end
+  fields[#fields + 1] = "  langid = {" .. (text(meta.lang) or "en") .. "}"
+  local key = (names[1] or "report"):gsub("%W", ""):lower() .. year
+  local bibtex = "@techreport{" .. key .. ",\n" .. table.concat(fields, ",\n") .. "\n}"
+  local attribution = table.concat(names, ", ") .. ". " .. year .. ". \u{201C}" .. title
+    .. ".\u{201D}" .. (cite.version and (" Version " .. text(cite.version) .. ".") or "")
+  local blocks = pandoc.List()
+  if meta.license then
+    blocks:insert(pandoc.Header(1, "Reuse", pandoc.Attr("reuse", { "unnumbered" })))
+    blocks:insert(pandoc.Para({ pandoc.Str(text(meta.license)) }))
+  end
+  blocks:insert(pandoc.Header(1, "Citation", pandoc.Attr("citation", { "unnumbered" })))
+  blocks:insert(pandoc.Para(pandoc.Inlines("BibTeX citation:")))
+  blocks:insert(pandoc.CodeBlock(bibtex, pandoc.Attr("", { "bibtex" })))
+  blocks:insert(pandoc.Para(pandoc.Inlines("For attribution, please cite this work as:")))
+  blocks:insert(pandoc.Para(pandoc.Inlines(attribution)))
+  return blocks
+end
+
+local function attr(value)
+  return (value:gsub("&", "&amp;"):gsub('"', "&quot;"):gsub("<", "&lt;"))
+end
+
+local function highwire_tags(meta)
+  local tags = { '<meta name="citation_title" content="' .. attr(text(meta.title)) .. '">' }
+  for _, name in ipairs(authors(meta)) do
+    tags[#tags + 1] = '<meta name="citation_author" content="' .. attr(name) .. '">'
+  end
+  local issued = text(meta.citation.issued) or text(meta.date)
+  if issued then
+    tags[#tags + 1] = '<meta name="citation_publication_date" content="' .. issued:gsub("-", "/") .. '">'
+  end
+  tags[#tags + 1] = '<meta name="citation_pdf_url" content="index.pdf">'
+  tags[#tags + 1] = '<meta name="citation_language" content="' .. (text(meta.lang) or "en") .. '">'
+  return pandoc.RawBlock("html", table.concat(tags, "\n"))
+end
+
 function Pandoc(doc)
+  doc = doc:walk(conditional)
   number_blocks(doc)
-  return doc:walk(resolve)
+  doc = doc:walk(resolve)
+  doc.blocks:extend(citation_blocks(doc.meta))
+  if is_html and doc.meta.citation then
+    local includes = doc.meta["header-includes"] or pandoc.MetaList({})
+    if includes.t ~= "MetaList" then includes = pandoc.MetaList({ includes }) end
+    includes:insert(pandoc.MetaBlocks({ highwire_tags(doc.meta) }))
+    doc.meta["header-includes"] = includes
+  end
+  return doc
 end

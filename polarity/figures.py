@@ -1,8 +1,10 @@
 """Figures, drawn from results JSON only: restyling never retrains.
 
 Each figure is a `FigureSpec`: a stable id (its anchor and file name), the experiment whose
-results it draws, a `draw` function and an `alt` function that describes it from its data.
-Every figure is written as PNG (300 dpi), SVG and PDF.
+results it draws, a short title for citing it, a `draw` function, an `alt` function that
+describes it from its data, and a `data` function returning exactly the numbers it shows.
+Every figure is written as PNG (300 dpi), SVG and PDF, with its data as JSON and a BibTeX
+entry beside it; `figures.json` lists them all with their provenance.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from polarity import paths  # noqa: E402
-from polarity.files import atomic_write_bytes, atomic_write_json  # noqa: E402
+from polarity.files import atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: E402
 from polarity.formatting import pct  # noqa: E402
 from polarity.style import (  # noqa: E402
+    COLUMN_WIDTH,
     ENCODING_COLOURS,
-    ENCODING_LABELS,
     HEATMAP,
     NEVER_INKED_COLOUR,
     RC,
@@ -38,21 +40,58 @@ METADATA = {
     "svg": {"Date": None, "Creator": None},
     "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
 }
-
-
 SAFE_FIGURE_ID = re.compile(r"^fig-[a-z0-9]+(-[a-z0-9]+)*$")  # anchor, file name, Quarto label
+DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
 @dataclass(frozen=True)
 class FigureSpec:
     id: str
     experiment: str
+    title: str
     draw: Callable[[dict], plt.Figure]
     alt: Callable[[dict], str]
+    data: Callable[[dict], dict]
 
     def __post_init__(self):
         if not SAFE_FIGURE_ID.match(self.id):
             raise ValueError(f"figure id {self.id!r} must match {SAFE_FIGURE_ID.pattern}")
+
+
+# --- Background ---------------------------------------------------------------------------
+
+
+def draw_mean_images(result: dict) -> plt.Figure:
+    datasets = result["metrics"]["datasets"]
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(COLUMN_WIDTH, 1.75), constrained_layout=True, squeeze=False
+    )
+    for ax, (name, entry) in zip(axes[0], datasets.items(), strict=True):
+        mean_image = np.asarray(entry["mean_image"])
+        image = ax.imshow(mean_image, cmap=HEATMAP, vmin=0, vmax=1)
+        if entry["never_inked_pixels"]:
+            ax.contour(mean_image == 0, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=0.8)
+        ax.set_title(f"{DATASET_TITLES[name]}: {entry['never_inked_pixels']} never inked")
+        ax.set_axis_off()
+    fig.colorbar(image, ax=axes[0], shrink=0.9, label="mean pixel value")
+    return fig
+
+
+def alt_mean_images(result: dict) -> str:
+    parts = [
+        f"{DATASET_TITLES[name]}: mean pixel {entry['mean']:.3f}, {pct(entry['zero_fraction'])} "
+        f"of pixels exactly 0, {entry['never_inked_pixels']} of {entry['pixels']} pixels 0 in "
+        "every training image (outlined)"
+        for name, entry in result["metrics"]["datasets"].items()
+    ]
+    return "Heat maps of the mean training image of each data set; " + "; ".join(parts) + "."
+
+
+def data_mean_images(result: dict) -> dict:
+    return {
+        name: {"mean_image": entry["mean_image"], "never_inked_pixels": entry["never_inked_pixels"]}
+        for name, entry in result["metrics"]["datasets"].items()
+    }
 
 
 # --- Replication ------------------------------------------------------------------------
@@ -68,13 +107,13 @@ def draw_answer_learning_curves(result: dict) -> plt.Figure:
             run["curve"]["updates"],
             run["curve"]["accuracy"],
             color=colour,
-            label=f"{ENCODING_LABELS[encoding]}: mean {run['mean']:.3f}",
+            label=f"{encoding}: mean {run['mean']:.3f}",
         )
-        ax.axhline(run["mean"], color=colour, linestyle="--", linewidth=0.9)
-        ax.axhline(reported[encoding], color=colour, linestyle=":", linewidth=0.9)
-    ax.plot([], [], color=REFERENCE_COLOUR, linestyle="--", label="our mean over all checkpoints")
-    ax.plot([], [], color=REFERENCE_COLOUR, linestyle=":", label="mean reported in the answer")
-    ax.set_xlabel("SGD updates (batch 100, learning rate 0.5)")
+        ax.axhline(run["mean"], color=colour, linestyle="--", linewidth=0.8)
+        ax.axhline(reported[encoding], color=colour, linestyle=":", linewidth=0.8)
+    ax.plot([], [], color=REFERENCE_COLOUR, linestyle="--", label="our mean")
+    ax.plot([], [], color=REFERENCE_COLOUR, linestyle=":", label="the answer's mean")
+    ax.set_xlabel("SGD updates")
     ax.set_ylabel("test accuracy")
     lowest = min(min(run["curve"]["accuracy"]) for run in protocol.values())
     ax.set_ylim(max(0.0, lowest - 0.05), 1.0)
@@ -97,17 +136,80 @@ def alt_answer_learning_curves(result: dict) -> str:
     )
 
 
+def data_answer_learning_curves(result: dict) -> dict:
+    return {
+        "curves": {e: run["curve"] for e, run in result["metrics"]["answer_protocol"].items()},
+        "means": {e: run["mean"] for e, run in result["metrics"]["answer_protocol"].items()},
+        "answer_reported": result["reference"]["answer_reported"],
+    }
+
+
+def _trial_encodings(result: dict) -> dict:
+    trials = result["metrics"]["independent_trials"]
+    return {e: v for e, v in trials.items() if e != "difference"}
+
+
+def draw_trial_accuracies(result: dict) -> plt.Figure:
+    encodings = _trial_encodings(result)
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 1.8))
+    rng = np.random.default_rng(0)  # vertical jitter only; fixed so the files are stable
+    for row, (encoding, entry) in enumerate(encodings.items()):
+        accuracies = np.asarray(entry["accuracies"])
+        ax.scatter(
+            accuracies,
+            row + rng.uniform(-0.2, 0.2, len(accuracies)),
+            s=6,
+            alpha=0.5,
+            color=ENCODING_COLOURS[encoding],
+            linewidths=0,
+        )
+        low, high = entry["ci95"]
+        ax.errorbar(
+            entry["mean"],
+            row,
+            xerr=[[entry["mean"] - low], [high - entry["mean"]]],
+            fmt="o",
+            color="black",
+            capsize=3,
+            markersize=3,
+        )
+    ax.set_yticks(range(len(encodings)), list(encodings))
+    ax.set_ylim(-0.6, len(encodings) - 0.4)
+    ax.set_xlabel(f"test accuracy after {result['config']['trial_updates']} updates")
+    return fig
+
+
+def alt_trial_accuracies(result: dict) -> str:
+    encodings = _trial_encodings(result)
+    parts = [
+        f"{e}: mean {pct(v['mean'])}, 95 % CI {pct(v['ci95'][0])} to {pct(v['ci95'][1])}, "
+        f"range {pct(min(v['accuracies']))} to {pct(max(v['accuracies']))}"
+        for e, v in encodings.items()
+    ]
+    return (
+        f"Dot plot of the test accuracy of {encodings['normal']['n']} independent trials per "
+        "encoding with each mean and its confidence interval; " + "; ".join(parts) + "."
+    )
+
+
+def data_trial_accuracies(result: dict) -> dict:
+    return {
+        e: {k: v[k] for k in ("accuracies", "mean", "ci95")}
+        for e, v in _trial_encodings(result).items()
+    }
+
+
 def draw_weight_change_maps(result: dict) -> plt.Figure:
     maps = result["metrics"]["weight_change_maps"]
     vmax = max(m["max"] for m in maps.values())  # one shared scale, so the panels compare
-    fig, axes = plt.subplots(1, len(maps), figsize=(6.4, 3.2), constrained_layout=True)
-    for ax, (encoding, entry) in zip(np.atleast_1d(axes), maps.items(), strict=True):
+    fig, axes = plt.subplots(
+        1, len(maps), figsize=(COLUMN_WIDTH, 1.75), constrained_layout=True, squeeze=False
+    )
+    for ax, (encoding, entry) in zip(axes[0], maps.items(), strict=True):
         image = ax.imshow(np.asarray(entry["map"]), cmap=HEATMAP, vmin=0, vmax=vmax)
-        ax.set_title(ENCODING_LABELS[encoding])
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-    fig.colorbar(image, ax=axes, shrink=0.85, label="max over classes of |W_end − W_start|")
+        ax.set_title(encoding)
+        ax.set_axis_off()
+    fig.colorbar(image, ax=axes[0], shrink=0.9, label="|ΔW|, max over classes")
     return fig
 
 
@@ -127,106 +229,47 @@ def alt_weight_change_maps(result: dict) -> str:
     )
 
 
-def draw_trial_accuracies(result: dict) -> plt.Figure:
-    trials = result["metrics"]["independent_trials"]
-    encodings = [e for e in trials if e != "difference"]
-    fig, ax = plt.subplots(figsize=(6.4, 2.8))
-    rng = np.random.default_rng(0)  # horizontal jitter only; fixed so files are stable
-    for row, encoding in enumerate(encodings):
-        entry = trials[encoding]
-        acc = np.asarray(entry["accuracies"])
-        colour = ENCODING_COLOURS[encoding]
-        ax.scatter(
-            acc,
-            row + rng.uniform(-0.18, 0.18, len(acc)),
-            s=9,
-            alpha=0.5,
-            color=colour,
-            linewidths=0,
-        )
-        low, high = entry["ci95"]
-        ax.errorbar(
-            entry["mean"],
-            row,
-            xerr=[[entry["mean"] - low], [high - entry["mean"]]],
-            fmt="o",
-            color="black",
-            capsize=4,
-            markersize=4,
-        )
-    ax.set_yticks(range(len(encodings)), [ENCODING_LABELS[e] for e in encodings])
-    ax.set_ylim(-0.6, len(encodings) - 0.4)
-    ax.set_xlabel(
-        f"test accuracy after {result['config']['trial_updates']} updates "
-        "(dots: trials; black: mean with 95 % CI)"
-    )
-    return fig
-
-
-def alt_trial_accuracies(result: dict) -> str:
-    trials = result["metrics"]["independent_trials"]
-    parts = [
-        f"{e}: mean {pct(v['mean'])}, 95 % CI {pct(v['ci95'][0])} to {pct(v['ci95'][1])}, "
-        f"range {pct(min(v['accuracies']))} to {pct(max(v['accuracies']))}"
-        for e, v in trials.items()
-        if e != "difference"
-    ]
-    return (
-        f"Dot plot of the test accuracy of {trials['normal']['n']} independent trials per "
-        "encoding with each mean and its confidence interval; " + "; ".join(parts) + "."
-    )
-
-
-# --- Background ---------------------------------------------------------------------------
-
-DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
-
-
-def draw_mean_images(result: dict) -> plt.Figure:
-    datasets = result["metrics"]["datasets"]
-    fig, axes = plt.subplots(
-        1,
-        len(datasets),
-        figsize=(3.2 * len(datasets) + 0.8, 3.2),
-        constrained_layout=True,
-        squeeze=False,
-    )
-    for ax, (name, entry) in zip(axes[0], datasets.items(), strict=True):
-        mean_image = np.asarray(entry["mean_image"])
-        image = ax.imshow(mean_image, cmap=HEATMAP, vmin=0, vmax=1)
-        if entry["never_inked_pixels"]:
-            ax.contour(mean_image == 0, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=1.0)
-        ax.set_title(f"{DATASET_TITLES[name]}: {entry['never_inked_pixels']} pixels never inked")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-    fig.colorbar(image, ax=axes[0], shrink=0.85, label="mean pixel value (0 = background)")
-    return fig
-
-
-def alt_mean_images(result: dict) -> str:
-    parts = [
-        f"{DATASET_TITLES[name]}: mean pixel {entry['mean']:.3f}, {pct(entry['zero_fraction'])} "
-        f"of pixels exactly 0, {entry['never_inked_pixels']} of {entry['pixels']} pixels 0 in "
-        "every training image (outlined)"
-        for name, entry in result["metrics"]["datasets"].items()
-    ]
-    return "Heat maps of the mean training image of each data set; " + "; ".join(parts) + "."
+def data_weight_change_maps(result: dict) -> dict:
+    return {e: entry["map"] for e, entry in result["metrics"]["weight_change_maps"].items()}
 
 
 FIGURES = (
-    FigureSpec("fig-mean-images", "background", draw_mean_images, alt_mean_images),
+    FigureSpec(
+        "fig-mean-images",
+        "background",
+        "Mean training images of MNIST and Fashion-MNIST",
+        draw_mean_images,
+        alt_mean_images,
+        data_mean_images,
+    ),
     FigureSpec(
         "fig-answer-learning-curves",
         "replication",
+        "Test accuracy under the accepted answer's protocol, normal and inverted inputs",
         draw_answer_learning_curves,
         alt_answer_learning_curves,
+        data_answer_learning_curves,
     ),
-    FigureSpec("fig-trial-accuracies", "replication", draw_trial_accuracies, alt_trial_accuracies),
     FigureSpec(
-        "fig-weight-change-maps", "replication", draw_weight_change_maps, alt_weight_change_maps
+        "fig-trial-accuracies",
+        "replication",
+        "Test accuracy of independent fifty-update trials, normal and inverted inputs",
+        draw_trial_accuracies,
+        alt_trial_accuracies,
+        data_trial_accuracies,
+    ),
+    FigureSpec(
+        "fig-weight-change-maps",
+        "replication",
+        "Per-pixel weight change of softmax regression, normal and inverted inputs",
+        draw_weight_change_maps,
+        alt_weight_change_maps,
+        data_weight_change_maps,
     ),
 )
+
+
+# --- Writing ------------------------------------------------------------------------------
 
 
 def save(fig: plt.Figure, stem: Path) -> list[Path]:
@@ -241,11 +284,54 @@ def save(fig: plt.Figure, stem: Path) -> list[Path]:
     return written
 
 
+def provenance_of(result: dict) -> dict:
+    """What a reader citing a figure needs to know about where its numbers came from."""
+    prov = result["provenance"]
+    return {
+        "experiment": result["experiment"],
+        "results_file": f"{result['experiment']}.json",
+        "profile": result["profile"],
+        "config_hash": result["config_hash"],
+        "git_commit": prov["git_commit"],
+        "seeds": result["seeds"],
+        "packages": {
+            "python": prov["python"],
+            "keras": prov["keras"],
+            prov["backend"]: prov["backend_version"],
+            "numpy": prov["numpy"],
+        },
+        "hardware": prov["device"],
+        "runtime_s": prov["duration_s"],
+    }
+
+
+def bibtex(spec: FigureSpec, citation: dict, provenance: dict) -> str:
+    """A BibTeX entry for citing one figure alone."""
+    authors = " and ".join(a["name"] for a in citation["authors"])
+    fields = {
+        "title": f"{{{spec.title}}}",
+        "author": f"{{{authors}}}",
+        "year": str(citation["date-released"])[:4],
+        "howpublished": f"Figure {spec.id} of the report ``{citation['title']}''",
+        "version": str(citation["version"]),
+        "note": (
+            f"Results {provenance['results_file']}, config hash "
+            f"{provenance['config_hash'][:12]}, commit {(provenance['git_commit'] or '?')[:12]}"
+        ),
+    }
+    if citation.get("url"):
+        fields["url"] = f"{citation['url'].rstrip('/')}/report/index.html#{spec.id}"
+    key = "polarity-" + spec.id
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items())
+    return f"@misc{{{key},\n{body}\n}}\n"
+
+
 def build_figures(
-    results: dict[str, dict], out_dir: Path = paths.FIGURES, results_dir: Path | None = None
+    results: dict[str, dict], out_dir: Path = paths.FIGURES, citation: dict | None = None
 ) -> list[dict]:
-    """Draw every figure whose experiment has results; write the files and the manifest
-    `figures.json`; return the manifest entries."""
+    """Draw every figure whose experiment has results; write its files, data and BibTeX, and
+    the manifest `figures.json`; return the manifest entries."""
+    out_dir = Path(out_dir)
     manifest = []
     with plt.rc_context(RC):
         for spec in FIGURES:
@@ -254,20 +340,26 @@ def build_figures(
                 continue
             fig = spec.draw(result)
             try:
-                files = save(fig, Path(out_dir) / spec.id)
+                files = save(fig, out_dir / spec.id)
             finally:
                 plt.close(fig)
+            provenance = provenance_of(result)
+            atomic_write_json(
+                out_dir / f"{spec.id}.json",
+                {"id": spec.id, "data": spec.data(result), "provenance": provenance},
+            )
+            files.append(out_dir / f"{spec.id}.json")
+            if citation:
+                atomic_write_text(out_dir / f"{spec.id}.bib", bibtex(spec, citation, provenance))
+                files.append(out_dir / f"{spec.id}.bib")
             manifest.append(
                 {
                     "id": spec.id,
+                    "title": spec.title,
                     "files": [f.name for f in files],
-                    "experiment": spec.experiment,
-                    "results_file": f"{spec.experiment}.json",
-                    "config_hash": result["config_hash"],
-                    "git_commit": result["provenance"]["git_commit"],
-                    "profile": result["profile"],
                     "alt": spec.alt(result),
+                    **provenance,
                 }
             )
-    atomic_write_json(Path(out_dir) / "figures.json", {"figures": manifest})
+    atomic_write_json(out_dir / "figures.json", {"figures": manifest})
     return manifest

@@ -53,6 +53,17 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+def seeds(values) -> str:
+    """[0, 1000, 1001, ..., 1099] -> '0, 1000–1099'; an empty list -> 'none'."""
+    runs: list[list[int]] = []
+    for value in sorted(values):
+        if runs and value == runs[-1][-1] + 1:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs) or "none"
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|@$~^])")
 
 
@@ -61,4 +72,6 @@ def md_escape(text) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
-FILTERS = {f.__name__: f for f in (pct, prop, points, interval, pvalue, seconds, count, md_escape)}
+FILTERS = {
+    f.__name__: f for f in (pct, prop, points, interval, pvalue, seconds, count, seeds, md_escape)
+}

@@ -120,7 +120,8 @@ def render_with_pandoc(project_dir: Path) -> Rendered:
     )
     if options["css"]:
         shutil.copy2(project_dir / options["css"], out / Path(options["css"]).name)
-    _copy_figures(report_dir / "figures", out / "figures")
+    for generated in ("figures", "tables"):  # Quarto copies these as project resources
+        _copy_tree(report_dir / generated, out / generated)
 
     # Typst resolves image paths against the .typ file, so it is written beside the sources.
     typ = report_dir / ".index.typ"
@@ -145,10 +146,13 @@ def render_with_pandoc(project_dir: Path) -> Rendered:
         raise RenderError(f"typst compile of {typ} failed: {exc}") from None
     finally:
         typ.unlink(missing_ok=True)
+    # The site's root page, written by the same script Quarto runs after rendering.
+    env = {**os.environ, "QUARTO_PROJECT_OUTPUT_DIR": str(project_dir / "_site")}
+    _run([sys.executable, str(report_dir / "postrender.py")], "post-render", env=env)
     return Rendered("pandoc+typst", html, pdf)
 
 
-def _copy_figures(src: Path, dst: Path) -> None:
+def _copy_tree(src: Path, dst: Path) -> None:
     if dst.exists():
         shutil.rmtree(dst)
     shutil.copytree(src, dst)

@@ -91,7 +91,6 @@ def smoke_project(tmp_path_factory) -> SimpleNamespace:
         run_experiment(name, "smoke", data_dir=DATA_ROOT, results_dir=results)
     shutil.copy2(paths.ROOT / "_quarto.yml", root / "_quarto.yml")
     (root / "report").mkdir()
-    shutil.copy2(paths.REPORT / "prerender.py", root / "report" / "prerender.py")
     built = build(results, root / "report")
     rendered = render(root, results)
     return SimpleNamespace(root=root, results=results, built=built, rendered=rendered)

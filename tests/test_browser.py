@@ -74,7 +74,8 @@ def test_every_cross_reference_lands_on_its_target(page):
         assert page.locator(target).count() == 1, f"{target} has no target"
 
 
-def test_first_screen_shows_the_answer_and_is_kept_as_an_artifact(page):
+def test_first_screen_shows_the_answer_and_is_kept_as_an_artifact(page, site_url):
+    page.goto(site_url, wait_until="load")
     box = page.locator(".callout-note").bounding_box()
     assert box is not None and box["y"] < 1400  # visible without scrolling
     artifacts = paths.BUILD / "test-artifacts"
@@ -88,3 +89,19 @@ def test_no_chromium_means_skip_locally_but_fail_in_ci(monkeypatch):
     monkeypatch.setenv("POLARITY_REQUIRE_SYSTEM_TOOLS", "1")
     with pytest.raises(pytest.fail.Exception):
         require_tool("chromium")
+
+
+def test_every_download_link_resolves(page):
+    links = page.eval_on_selector_all(
+        ".figure-downloads a, .table-downloads a", "els => els.map(e => e.href)"
+    )
+    assert len(links) >= 5 * 4 + 2  # five files per figure, one CSV per table
+    for url in links:
+        assert page.request.get(url).status == 200, url
+
+
+def test_the_site_root_opens_the_report(page, site_url):
+    root = site_url.rsplit("/report/", 1)[0] + "/"
+    page.goto(root)
+    page.wait_for_url("**/report/index.html")
+    assert page.locator(".callout-note").count() == 1

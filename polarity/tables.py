@@ -1,0 +1,71 @@
+"""The article's tables as data: one list of rows per table, rendered by the template and
+also written as CSV (report/tables/<id>.csv) for readers who want the numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from polarity.files import atomic_write_text
+
+
+def replication_rows(results: dict) -> list[dict]:
+    r = results["replication"]
+    protocol, trials = r["metrics"]["answer_protocol"], r["metrics"]["independent_trials"]
+    return [
+        {
+            "encoding": encoding,
+            "answer_reported": r["reference"]["answer_reported"][encoding],
+            "answer_protocol_mean": protocol[encoding]["mean"],
+            "answer_protocol_last": protocol[encoding]["final"],
+            "trials": trials[encoding]["n"],
+            "trials_mean": trials[encoding]["mean"],
+            "trials_ci95_low": trials[encoding]["ci95"][0],
+            "trials_ci95_high": trials[encoding]["ci95"][1],
+        }
+        for encoding in ("normal", "inverted")
+    ]
+
+
+def background_rows(results: dict) -> list[dict]:
+    return [
+        {
+            "dataset": name,
+            "images": d["images"],
+            "zero_fraction": d["zero_fraction"],
+            "full_ink_fraction": d["full_ink_fraction"],
+            "mean": d["mean"],
+            "std": d["std"],
+            "never_inked_pixels": d["never_inked_pixels"],
+            "pixels": d["pixels"],
+            "lenet_mean": d["lenet_scaled"]["mean"],
+            "lenet_std": d["lenet_scaled"]["std"],
+        }
+        for name, d in results["background"]["metrics"]["datasets"].items()
+    ]
+
+
+# Table id -> (the experiment it reads, its rows).
+TABLES = {
+    "tbl-background": ("background", background_rows),
+    "tbl-replication": ("replication", replication_rows),
+}
+
+
+def to_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def build_tables(results: dict, out_dir: Path) -> dict[str, list[dict]]:
+    """Rows of every table whose experiment has results; each also written as CSV."""
+    tables = {}
+    for table_id, (experiment, rows_of) in TABLES.items():
+        if experiment in results:
+            tables[table_id] = rows_of(results)
+            atomic_write_text(Path(out_dir) / f"{table_id}.csv", to_csv(tables[table_id]))
+    return tables

@@ -1,0 +1,28 @@
+"""Quarto post-render step: give the site a root page that opens the article.
+
+Standard library only, so Quarto's own Python can run it; the pandoc fallback runs the same
+script. The page redirects with a relative link, so the site works from any folder or server.
+"""
+
+import os
+from pathlib import Path
+
+site = Path(
+    os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or Path(__file__).resolve().parent.parent / "_site"
+)
+site.mkdir(parents=True, exist_ok=True)
+(site / "index.html").write_text(
+    """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Does inverting MNIST's grey levels change how a neural network learns?</title>
+<meta http-equiv="refresh" content="0; url=report/index.html">
+<link rel="canonical" href="report/index.html">
+</head>
+<body>
+<p><a href="report/index.html">Open the report</a> (<a href="report/index.pdf">PDF</a>).</p>
+</body>
+</html>
+"""
+)

@@ -1,0 +1,125 @@
+"""Publishing and citing: the manifest, per-figure files, citation metadata, and HTML/PDF
+parity, checked on the rendered smoke-profile site."""
+
+import csv
+import json
+import re
+from importlib import resources
+
+import jsonschema
+import pytest
+import yaml
+from pypdf import PdfReader
+
+from polarity import paths
+from polarity.figures import FIGURES
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def html(smoke_project):
+    return smoke_project.rendered.html.read_text()
+
+
+@pytest.fixture(scope="module")
+def pdf_text(smoke_project):
+    text = " ".join(page.extract_text() for page in PdfReader(smoke_project.rendered.pdf).pages)
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " "))
+
+
+def _html_text(html: str) -> str:
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return _normalise(re.sub(r"<[^>]+>", " ", body).replace("&amp;", "&"))
+
+
+def test_manifest_validates_and_names_only_files_that_exist(smoke_project):
+    figures_dir = smoke_project.root / "report" / "figures"
+    manifest = json.loads((figures_dir / "figures.json").read_text())
+    schema = json.loads(
+        (resources.files("polarity") / "schemas" / "figures.schema.json").read_text()
+    )
+    jsonschema.validate(manifest, schema)
+    assert [f["id"] for f in manifest["figures"]] == [spec.id for spec in FIGURES]
+    site_figures = smoke_project.rendered.html.parent / "figures"
+    for entry in manifest["figures"]:
+        for name in entry["files"]:
+            assert (figures_dir / name).is_file() and (site_figures / name).is_file(), name
+
+
+def test_every_figure_offers_its_files_data_and_a_bibtex_entry(html, smoke_project):
+    figures_dir = smoke_project.rendered.html.parent / "figures"
+    for spec in FIGURES:
+        for ext in ("png", "svg", "pdf", "json", "bib"):
+            assert f'href="figures/{spec.id}.{ext}"' in html, (spec.id, ext)
+        bib = (figures_dir / f"{spec.id}.bib").read_text()
+        assert bib.startswith(f"@misc{{polarity-{spec.id},") and "version = {0.1.0}" in bib
+        data = json.loads((figures_dir / f"{spec.id}.json").read_text())
+        assert data["id"] == spec.id and data["data"] and data["provenance"]["config_hash"]
+
+
+def test_every_figure_has_a_provenance_card_in_both_formats(html, pdf_text):
+    assert _html_text(html).count("Provenance:") == len(FIGURES)
+    assert pdf_text.count("Provenance:") == len(FIGURES)
+
+
+def test_download_links_are_html_only(pdf_text):
+    assert "Download:" not in pdf_text and "BibTeX)" not in pdf_text
+
+
+def test_every_table_has_its_data_as_csv(html, smoke_project):
+    results = {p.stem: json.loads(p.read_text()) for p in smoke_project.results.glob("*.json")}
+    for table_id in ("tbl-replication", "tbl-background"):
+        assert f'href="tables/{table_id}.csv"' in html
+        path = smoke_project.rendered.html.parent / "tables" / f"{table_id}.csv"
+        rows = list(csv.DictReader(path.open()))
+        assert rows, table_id
+    replication = {
+        row["encoding"]: row
+        for row in csv.DictReader(
+            (smoke_project.rendered.html.parent / "tables" / "tbl-replication.csv").open()
+        )
+    }
+    protocol = results["replication"]["metrics"]["answer_protocol"]
+    assert float(replication["inverted"]["answer_protocol_mean"]) == protocol["inverted"]["mean"]
+
+
+def test_citation_metadata_in_html_and_pdf(html, pdf_text):
+    citation = yaml.safe_load((paths.ROOT / "CITATION.cff").read_text())
+    assert f'<meta name="citation_author" content="{citation["authors"][0]["name"]}">' in html
+    assert '<meta name="citation_title"' in html
+    text = _html_text(html)
+    assert "BibTeX citation:" in text and f"version = {{{citation['version']}}}" in text
+    for needle in (
+        _normalise(citation["title"]),
+        citation["authors"][0]["name"],
+        f"version {citation['version']}",
+        str(citation["date-released"]),
+    ):
+        assert needle in pdf_text, needle
+        assert needle in text, needle
+
+
+def test_html_and_pdf_carry_the_same_numbered_references_and_key_numbers(
+    html, pdf_text, smoke_project
+):
+    text = _html_text(html)
+    pattern = r"\b(Figure|Table|Section) (\d+(?:\.\d+)?)\b"
+    assert set(re.findall(pattern, text)) == set(re.findall(pattern, pdf_text))
+    figure_numbers = {n for kind, n in re.findall(pattern, text) if kind == "Figure"}
+    assert figure_numbers == {str(i) for i in range(1, len(FIGURES) + 1)}
+    for claim in smoke_project.built.claims.values():  # every conclusion, with its numbers
+        statement = _normalise(claim["statement"])
+        assert statement in text, statement
+        assert statement in pdf_text, statement
+
+
+def test_the_pdf_opens_with_the_answer(smoke_project):
+    first_page = _normalise(PdfReader(smoke_project.rendered.pdf).pages[0].extract_text())
+    assert "The answer in brief." in first_page
+    assert "Rerunning the answer's protocol" in first_page
