@@ -71,7 +71,7 @@ def draw_mean_images(result: dict) -> plt.Figure:
         image = ax.imshow(mean_image, cmap=HEATMAP, vmin=0, vmax=1)
         if entry["never_inked_pixels"]:
             ax.contour(mean_image == 0, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=0.8)
-        ax.set_title(f"{DATASET_TITLES[name]}: {entry['never_inked_pixels']} never inked")
+        ax.set_title(f"{DATASET_TITLES[name]}\n{entry['never_inked_pixels']} pixels never inked")
         ax.set_axis_off()
     fig.colorbar(image, ax=axes[0], shrink=0.9, label="mean pixel value")
     return fig
