@@ -8,7 +8,7 @@ import importlib
 
 from polarity import PolarityError
 
-NAMES = ("background", "replication")
+NAMES = ("background", "replication", "conditioning", "sweep")
 PROFILES = ("smoke", "quick", "full")
 
 

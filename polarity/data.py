@@ -285,32 +285,56 @@ def load_dataset(name: str, data_dir: Path | str | None = None) -> Dataset:
 # Each maps uint8 images (0 = background, 255 = ink) to float32, and is applied identically
 # to training and test images.
 
+# The mean and standard deviation of MNIST's training pixels on [0, 1], as commonly hard-coded.
+STANDARD_MEAN, STANDARD_STD = 0.1307, 0.3081
+
 ENCODINGS = {
     "normal": "x / 255: background 0, ink 1 (MNIST as distributed, the TensorFlow tutorial)",
     "inverted": "1 - x / 255: background 1, ink 0 (the question's inversion)",
+    "negated": "-x / 255: background 0, ink -1",
+    "centred": "x / 255 minus its per-pixel training mean",
+    "inverted-centred": "1 - x / 255 minus its per-pixel training mean",
+    "standardised": "(x / 255 - 0.1307) / 0.3081, the usual MNIST normalisation",
+    "inverted-standardised": "(1 - x / 255 - 0.8693) / 0.3081, the same for inverted images",
 }
-# Every encoding is affine in x / 255: input = scale * x / 255 + shift. Keeping them in this
-# form lets many models with different encodings share one copy of the raw uint8 images.
-AFFINE = {"normal": (1.0, 0.0), "inverted": (-1.0, 1.0)}
+CENTRED = {"centred": "normal", "inverted-centred": "inverted"}
 
 
-def affine_encoding(encoding: str) -> tuple[float, float]:
-    """(scale, shift) such that the encoded input is scale * x / 255 + shift."""
-    try:
-        return AFFINE[encoding]
-    except KeyError:
-        raise PolarityError(
-            f"unknown encoding {encoding!r}; known: {', '.join(ENCODINGS)}"
-        ) from None
+def affine_encoding(
+    encoding: str, train_images: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel (scale, shift), float32 arrays of shape (pixels,), such that the encoded
+    input is scale * x / 255 + shift. Every encoding here is affine in x / 255, which lets
+    many models with different encodings share one copy of the raw uint8 images. Centred
+    encodings subtract the per-pixel mean of `train_images` under their base polarity."""
+    s = 1.0 / STANDARD_STD
+    scalars = {
+        "normal": (1.0, 0.0),
+        "inverted": (-1.0, 1.0),
+        "negated": (-1.0, 0.0),
+        "standardised": (s, -STANDARD_MEAN * s),
+        "inverted-standardised": (-s, STANDARD_MEAN * s),
+    }
+    if encoding in scalars:
+        pixels = 784 if train_images is None else train_images[0].size
+        scale, shift = scalars[encoding]
+        return np.full(pixels, scale, np.float32), np.full(pixels, shift, np.float32)
+    if encoding in CENTRED:
+        if train_images is None:
+            raise PolarityError(f"encoding {encoding!r} needs the training images for its mean")
+        scale, _ = affine_encoding(CENTRED[encoding], train_images)
+        mean = train_images.reshape(len(train_images), -1).mean(axis=0) / 255
+        # scale * x + shift minus its mean is scale * (x - mean): the shift cancels.
+        return scale, (-scale * mean).astype(np.float32)
+    raise PolarityError(f"unknown encoding {encoding!r}; known: {', '.join(ENCODINGS)}")
 
 
-def encode(images: np.ndarray, encoding: str) -> np.ndarray:
-    """Flattened float32 inputs of shape (n, rows*cols) under the named encoding."""
-    scale, shift = affine_encoding(encoding)
+def encode(images: np.ndarray, encoding: str, train_images: np.ndarray | None = None) -> np.ndarray:
+    """Flattened float32 inputs of shape (n, rows*cols) under the named encoding; centred
+    encodings take their mean from `train_images`."""
+    scale, shift = affine_encoding(encoding, train_images)
     scaled = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
-    if (scale, shift) == (1.0, 0.0):
-        return scaled
-    return np.float32(scale) * scaled + np.float32(shift)
+    return scale * scaled + shift
 
 
 def tensorflow_tutorial_split(train: Split, validation_size: int = 5000) -> tuple[Split, Split]:

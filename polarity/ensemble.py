@@ -77,7 +77,7 @@ class SoftmaxEnsemble:
     images, labels:
         The training set, uint8 images (n, 28, 28) and labels (n,).
     encodings, learning_rates:
-        One per member.
+        One per member; centred encodings take their mean from `images`.
     steps_per_execution:
         How many SGD steps one compiled call runs; a multiple of the block sizes used.
     """
@@ -92,10 +92,9 @@ class SoftmaxEnsemble:
     ):
         if len(encodings) != len(learning_rates):
             raise ValueError("one encoding and one learning rate per member")
-        pixels = images[0].size
-        affine = np.array([affine_encoding(e) for e in encodings], dtype=np.float32)
-        scale = np.repeat(affine[:, :1], pixels, axis=1)
-        shift = np.repeat(affine[:, 1:], pixels, axis=1)
+        maps = {e: affine_encoding(e, images) for e in set(encodings)}  # centring uses images
+        scale = np.stack([maps[e][0] for e in encodings])
+        shift = np.stack([maps[e][1] for e in encodings])
         self.labels = labels.astype(np.int32)
         self.members = len(encodings)
         self.layer = EnsembleSoftmax(scale, shift)

@@ -183,8 +183,26 @@ def test_encoding_is_the_same_function_for_train_and_test(mnist):
 
 
 def test_unknown_encoding_is_refused(mnist):
-    with pytest.raises(Exception, match="unknown encoding 'negated'"):
-        data.encode(mnist.test.images[:1], "negated")
+    with pytest.raises(Exception, match="unknown encoding 'sepia'"):
+        data.encode(mnist.test.images[:1], "sepia")
+
+
+def test_centring_turns_inversion_into_exact_negation(mnist):
+    train = mnist.train.images
+    centred = data.encode(train[:500], "centred", train)
+    np.testing.assert_array_equal(data.encode(train[:500], "inverted-centred", train), -centred)
+    assert abs(data.encode(train, "centred", train).mean()) < 1e-6
+
+
+def test_standardisation_gives_zero_mean_unit_variance_for_both_polarities(mnist):
+    for encoding in ("standardised", "inverted-standardised"):
+        x = data.encode(mnist.train.images, encoding)
+        assert abs(x.mean()) < 1e-3 and abs(x.std() - 1) < 1e-3, encoding
+
+
+def test_centred_encodings_need_the_training_images(mnist):
+    with pytest.raises(Exception, match="'centred' needs the training images"):
+        data.encode(mnist.test.images[:1], "centred")
 
 
 def test_tensorflow_tutorial_split(mnist):
