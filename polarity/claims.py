@@ -205,9 +205,252 @@ def lenet_scaling_centres_mnist(results: dict) -> Claim:
     )
 
 
+class MissingData(KeyError):
+    """The results lack what a claim needs (a smaller profile); the claim is left out."""
+
+
+def _need(container: dict, *keys: str) -> None:
+    missing = [k for k in keys if k not in container]
+    if missing:
+        raise MissingData(", ".join(missing))
+
+
+def _conditioning(results: dict) -> dict:
+    _need(results, "conditioning")
+    encodings = results["conditioning"]["metrics"]["encodings"]
+    _need(encodings, "normal", "inverted")
+    return encodings
+
+
+ANSWER_LEARNING_RATE = 0.5
+
+
+def inversion_raises_curvature(results: dict) -> Claim:
+    c = _conditioning(results)
+    normal, inverted = c["normal"], c["inverted"]
+    ratio = inverted["hessian_lambda_max"] / normal["hessian_lambda_max"]
+    between = normal["stability_edge"] > ANSWER_LEARNING_RATE > inverted["stability_edge"]
+    holds = ratio > 1 and between
+    numbers = (
+        f"The largest curvature of the loss at the start of training is "
+        f"{normal['hessian_lambda_max']:.3g} for normal and "
+        f"{inverted['hessian_lambda_max']:.3g} for inverted inputs, a factor of "
+        f"{ratio:.3g}, so the learning rate beyond which plain gradient descent "
+        f"oscillates, 2/λ_max, is {normal['stability_edge']:.3g} and "
+        f"{inverted['stability_edge']:.3g}"
+    )
+    if holds:
+        statement = (
+            f"{numbers}. The answer's learning rate of {ANSWER_LEARNING_RATE} lies below "
+            f"the first edge and {ANSWER_LEARNING_RATE / inverted['stability_edge']:.3g} "
+            "times beyond the second: the inverted model was trained past its stability "
+            "edge."
+        )
+    else:
+        statement = (
+            f"{numbers}. The answer's learning rate of {ANSWER_LEARNING_RATE} does not "
+            "separate the two edges, so curvature alone does not explain its result."
+        )
+    return Claim(
+        "inversion_raises_curvature",
+        holds,
+        statement,
+        {
+            "normal": normal["hessian_lambda_max"],
+            "inverted": inverted["hessian_lambda_max"],
+            "ratio": ratio,
+            "edges": [normal["stability_edge"], inverted["stability_edge"]],
+        },
+    )
+
+
+def hessian_matches_formula(results: dict) -> Claim:
+    c = _conditioning(results)
+    worst = max(
+        abs(m["hessian_lambda_max"] / m["hessian_lambda_max_formula"] - 1) for m in c.values()
+    )
+    holds = worst < 1e-3
+    if holds:
+        statement = (
+            f"Measured by Lanczos iteration on Hessian-vector products of the loss over "
+            f"all training images, the largest curvature agrees with the closed form "
+            f"λ_max(M)/10 for every encoding, to a relative {worst:.1e} at most."
+        )
+    else:
+        statement = (
+            f"Measured by Lanczos iteration, the largest curvature departs from the closed "
+            f"form λ_max(M)/10 by up to a relative {worst:.1e}."
+        )
+    return Claim("hessian_matches_formula", holds, statement, {"max_relative_difference": worst})
+
+
+def top_direction_is_the_mean(results: dict) -> Claim:
+    c = _conditioning(results)
+    cosines = {e: c[e]["top_direction_mean_cosine"] for e in ("normal", "inverted")}
+    norms = {e: c[e]["mean_input_norm_squared"] for e in ("normal", "inverted")}
+    holds = all(v > 0.99 for v in cosines.values())
+    detail = (
+        f"(cosine {cosines['normal']:.3f} for normal and {cosines['inverted']:.3f} for "
+        f"inverted inputs); the squared length of the mean input, with its bias 1, is "
+        f"{norms['normal']:.3g} and {norms['inverted']:.3g}"
+    )
+    if holds:
+        statement = (
+            "In both polarities that steepest direction is the mean image "
+            f"{detail}: inverted images share a bright background, so their mean is long."
+        )
+    else:
+        statement = f"The steepest direction is not simply the mean image {detail}."
+    return Claim(
+        "top_direction_is_the_mean",
+        holds,
+        statement,
+        {"cosines": cosines, "mean_norm_squared": norms},
+    )
+
+
+def _sweep_max_difference(results: dict, first: str, second: str) -> float:
+    accuracy = results["sweep"]["metrics"]["accuracy"]
+    _need(accuracy, first, second)
+    a = [v for rate in accuracy[first]["per_seed"] for seed in rate for v in seed]
+    b = [v for rate in accuracy[second]["per_seed"] for seed in rate for v in seed]
+    return max(abs(x - y) for x, y in zip(a, b, strict=True))
+
+
+def negation_and_centred_inversion_change_nothing(results: dict) -> Claim:
+    c = _conditioning(results)
+    _need(c, "normal", "negated", "centred", "inverted-centred")
+    negation = _sweep_max_difference(results, "normal", "negated")
+    centred = _sweep_max_difference(results, "centred", "inverted-centred")
+    grid = results["sweep"]["metrics"]["grid"]
+    models = len(grid["learning_rates"]) * grid["seeds"] * len(grid["checkpoints"])
+    tolerance = 1e-4  # one test image in 10,000
+    holds = negation <= tolerance and centred <= tolerance
+    if holds:
+        agreement = (
+            "are identical to the original's"
+            if negation == centred == 0
+            else f"differ from the original's by at most {max(negation, centred):.4f}"
+        )
+        statement = (
+            f"Two changes of encoding provably change nothing, and measurably do not: "
+            f"negating the inputs (the weights simply change sign), and inverting images "
+            f"that have been centred per pixel, which is the same negation. In all "
+            f"{models} trained models of each, their test accuracies {agreement}, and "
+            f"both centred polarities have curvature "
+            f"{c['centred']['hessian_lambda_max']:.3g}."
+        )
+    else:
+        statement = (
+            f"Negation and centred inversion should leave training unchanged, but test "
+            f"accuracies differ by up to {negation:.4f} and {centred:.4f}."
+        )
+    return Claim(
+        "negation_and_centred_inversion_change_nothing",
+        holds,
+        statement,
+        {"negation_max_difference": negation, "centred_max_difference": centred},
+    )
+
+
+def best_rate_tracks_the_edge(results: dict) -> Claim:
+    c = _conditioning(results)
+    sweep = results["sweep"]["metrics"]
+    rates = sweep["grid"]["learning_rates"]
+    last = str(sweep["grid"]["checkpoints"][-1])
+    shown = [
+        e
+        for e in ("normal", "inverted", "centred", "standardised")
+        if e in c and e in sweep["best"]
+    ]
+    _need(dict.fromkeys(shown), "normal", "inverted")
+    verdicts, parts = {}, []
+    for encoding in shown:
+        edge, best = c[encoding]["stability_edge"], sweep["best"][encoding][last]["learning_rate"]
+        below = [r for r in rates if r <= edge]
+        expected = below[-1] if below else rates[0]
+        # Within one grid step of the largest rate below the edge.
+        index = rates.index(expected)
+        verdicts[encoding] = best in rates[max(0, index - 1) : index + 2]
+        parts.append(f"{encoding} {best:g} (edge {edge:.3g})")
+    holds = all(verdicts.values())
+    listed = "; ".join(parts)
+    if holds:
+        statement = (
+            f"The sweep bears the prediction out: after {int(last):,} updates each "
+            f"encoding does best within one grid step of the largest learning rate "
+            f"below its edge: {listed}."
+        )
+    else:
+        statement = (
+            f"The sweep does not bear the prediction out for every encoding: best "
+            f"learning rates after {int(last):,} updates are {listed}."
+        )
+    return Claim("best_rate_tracks_the_edge", holds, statement, {"within_one_step": verdicts})
+
+
+def inverted_behind_at_best_rates(results: dict) -> Claim:
+    sweep = results["sweep"]["metrics"]
+    comparisons = sweep["comparisons"].get("normal_minus_inverted_at_best")
+    if comparisons is None:
+        raise MissingData("normal_minus_inverted_at_best")
+    last = str(sweep["grid"]["checkpoints"][-1])
+    diff = comparisons[last]
+    best = {e: sweep["best"][e][last] for e in ("normal", "inverted")}
+    low, high = diff["ci95"]
+    detail = (
+        f"after {int(last):,} updates, normal inputs at learning rate "
+        f"{best['normal']['learning_rate']:g} reach {pct(best['normal']['mean'])} and "
+        f"inverted inputs at {best['inverted']['learning_rate']:g} reach "
+        f"{pct(best['inverted']['mean'])}, a paired difference of "
+        f"{points(diff['mean'])} (95 % CI {interval(diff['ci95'], unit='points')}, "
+        f"{pvalue(diff['p_value'])}, {diff['n']} seeds)"
+    )
+    why = ""
+    if "conditioning" in results:
+        c = results["conditioning"]["metrics"]["encodings"]
+        second = {e: c[e]["second_moment_lambda_2"] / 10 for e in ("normal", "inverted")}
+        rate_ratio = best["normal"]["learning_rate"] / best["inverted"]["learning_rate"]
+        if rate_ratio >= 3 and abs(second["inverted"] / second["normal"] - 1) < 0.2:
+            why = (
+                f" The edge caps the inverted model's learning rate at 1/{rate_ratio:.3g} of "
+                f"the normal one's, while the next-steepest curvature is about the same "
+                f"({second['normal']:.3g} and {second['inverted']:.3g}), so every other "
+                "direction of the weights moves that much more slowly per update."
+            )
+    if low > 0:
+        statement = (
+            f"Even compared each at its own best learning rate, inversion still costs "
+            f"accuracy: {detail}.{why}"
+        )
+    elif high < 0:
+        statement = f"Compared each at its own best learning rate, inversion helps: {detail}."
+    else:
+        statement = (
+            f"Compared each at its own best learning rate, the encodings cannot be told "
+            f"apart: {detail}."
+        )
+    return Claim(
+        "inverted_behind_at_best_rates",
+        low > 0,
+        statement,
+        {"difference": diff["mean"], "ci95": diff["ci95"], "checkpoint": int(last)},
+    )
+
+
 # The claims each experiment's results support or refute, in the article's order.
 CLAIMS: dict[str, tuple[Callable[[dict], Claim], ...]] = {
     "background": (background_dominates, lenet_scaling_centres_mnist),
+    "conditioning": (
+        hessian_matches_formula,
+        inversion_raises_curvature,
+        top_direction_is_the_mean,
+    ),
+    "sweep": (
+        negation_and_centred_inversion_change_nothing,
+        best_rate_tracks_the_edge,
+        inverted_behind_at_best_rates,
+    ),
     "replication": (
         replication_reproduces_answer,
         answer_protocol_gap,
@@ -219,9 +462,14 @@ CLAIMS: dict[str, tuple[Callable[[dict], Claim], ...]] = {
 
 def evaluate(results: dict) -> dict[str, dict]:
     """Every claim whose experiment has results, by id."""
-    return {
-        claim.id: claim.as_dict()
-        for experiment, claim_fns in CLAIMS.items()
-        if experiment in results
-        for claim in (fn(results) for fn in claim_fns)
-    }
+    evaluated = {}
+    for experiment, claim_fns in CLAIMS.items():
+        if experiment not in results:
+            continue
+        for claim_fn in claim_fns:
+            try:
+                claim = claim_fn(results)
+            except MissingData:
+                continue  # a smaller profile lacks an encoding or experiment this claim needs
+            evaluated[claim.id] = claim.as_dict()
+    return evaluated

@@ -37,6 +37,15 @@ local function prefix_caption(caption, label)
 end
 
 -- First pass: assign numbers in document order.
+local function counted(kind)
+  return function(el)
+    if kind_of(el.identifier) == kind then
+      counters[kind] = counters[kind] + 1
+      numbers[el.identifier] = tostring(counters[kind])
+    end
+  end
+end
+
 local function number_blocks(doc)
   doc.blocks:walk({
     Header = function(h)
@@ -44,18 +53,8 @@ local function number_blocks(doc)
       local n = section_number(h.level)
       if kind_of(h.identifier) == "sec" then numbers[h.identifier] = n end
     end,
-    Figure = function(f)
-      if kind_of(f.identifier) == "fig" then
-        counters.fig = counters.fig + 1
-        numbers[f.identifier] = tostring(counters.fig)
-      end
-    end,
-    Table = function(t)
-      if kind_of(t.identifier) == "tbl" then
-        counters.tbl = counters.tbl + 1
-        numbers[t.identifier] = tostring(counters.tbl)
-      end
-    end,
+    Figure = counted("fig"),
+    Table = counted("tbl"),
   })
 end
 

@@ -46,8 +46,11 @@ DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 @dataclass(frozen=True)
 class FigureSpec:
+    """`draw`, `alt` and `data` take the results of `experiments`, in that order; the
+    first is the figure's own experiment, whose provenance its card shows."""
+
     id: str
-    experiment: str
+    experiments: tuple[str, ...]
     title: str
     draw: Callable[[dict], plt.Figure]
     alt: Callable[[dict], str]
@@ -233,10 +236,98 @@ def data_weight_change_maps(result: dict) -> dict:
     return {e: entry["map"] for e, entry in result["metrics"]["weight_change_maps"].items()}
 
 
+# --- Learning rates and conditioning ------------------------------------------------------
+
+# The sweep's encodings come in negation pairs with identical curves; one of each is drawn.
+SWEEP_SHOWN = ("normal", "inverted", "centred", "standardised")
+SWEEP_COLOURS = {
+    "normal": "#0072B2",
+    "inverted": "#D55E00",
+    "centred": "#009E73",
+    "standardised": "#CC79A7",
+}
+SWEEP_MARKERS = {"normal": "o", "inverted": "s", "centred": "^", "standardised": "D"}
+
+
+def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
+    grid = sweep["metrics"]["grid"]
+    rates, checkpoints = grid["learning_rates"], grid["checkpoints"]
+    edges = {e: m["stability_edge"] for e, m in conditioning["metrics"]["encodings"].items()}
+    shown = [e for e in SWEEP_SHOWN if e in grid["encodings"]]
+    fig, axes = plt.subplots(
+        1,
+        len(checkpoints),
+        figsize=(2 * COLUMN_WIDTH, 2.3),
+        sharey=True,
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for ax, (k, checkpoint) in zip(axes[0], enumerate(checkpoints), strict=True):
+        for encoding in shown:
+            entry = sweep["metrics"]["accuracy"][encoding]
+            mean = [row[k] for row in entry["mean"]]
+            low = [row[k][0] for row in entry["ci95"]]
+            high = [row[k][1] for row in entry["ci95"]]
+            colour = SWEEP_COLOURS[encoding]
+            ax.plot(
+                rates,
+                mean,
+                color=colour,
+                marker=SWEEP_MARKERS[encoding],
+                markersize=3,
+                label=encoding,
+            )
+            ax.fill_between(rates, low, high, color=colour, alpha=0.15, linewidth=0)
+            if encoding in edges and rates[0] <= edges[encoding] <= rates[-1]:
+                ax.axvline(edges[encoding], color=colour, linestyle=":", linewidth=0.9)
+        ax.set_xscale("log")
+        ax.set_title(f"after {checkpoint:,} updates")
+        ax.set_xlabel("learning rate")
+    axes[0][0].set_ylabel("test accuracy")
+    axes[0][0].set_ylim(0, 1)
+    axes[0][-1].legend(loc="lower left", frameon=False)
+    return fig
+
+
+def alt_lr_sweep(sweep: dict, conditioning: dict) -> str:
+    grid = sweep["metrics"]["grid"]
+    last = str(grid["checkpoints"][-1])
+    edges = conditioning["metrics"]["encodings"]
+    parts = []
+    for encoding in SWEEP_SHOWN:
+        if encoding not in grid["encodings"]:
+            continue
+        best = sweep["metrics"]["best"][encoding][last]
+        edge = ""
+        if encoding in edges:
+            edge = f", predicted edge {edges[encoding]['stability_edge']:.3g}"
+        parts.append(
+            f"{encoding}: best {pct(best['mean'])} at learning rate {best['learning_rate']:g}{edge}"
+        )
+    checkpoints = ", ".join(str(c) for c in grid["checkpoints"])
+    return (
+        f"Test accuracy against learning rate on a log axis, one panel per training length "
+        f"({checkpoints} updates), one line per encoding with 95 % bands and dotted lines at "
+        f"each predicted stability edge; after {last} updates " + "; ".join(parts) + "."
+    )
+
+
+def data_lr_sweep(sweep: dict, conditioning: dict) -> dict:
+    grid = sweep["metrics"]["grid"]
+    return {
+        "grid": grid,
+        "mean": {e: sweep["metrics"]["accuracy"][e]["mean"] for e in grid["encodings"]},
+        "ci95": {e: sweep["metrics"]["accuracy"][e]["ci95"] for e in grid["encodings"]},
+        "stability_edge": {
+            e: m["stability_edge"] for e, m in conditioning["metrics"]["encodings"].items()
+        },
+    }
+
+
 FIGURES = (
     FigureSpec(
         "fig-mean-images",
-        "background",
+        ("background",),
         "Mean training images of MNIST and Fashion-MNIST",
         draw_mean_images,
         alt_mean_images,
@@ -244,7 +335,7 @@ FIGURES = (
     ),
     FigureSpec(
         "fig-answer-learning-curves",
-        "replication",
+        ("replication",),
         "Test accuracy under the accepted answer's protocol, normal and inverted inputs",
         draw_answer_learning_curves,
         alt_answer_learning_curves,
@@ -252,7 +343,7 @@ FIGURES = (
     ),
     FigureSpec(
         "fig-trial-accuracies",
-        "replication",
+        ("replication",),
         "Test accuracy of independent fifty-update trials, normal and inverted inputs",
         draw_trial_accuracies,
         alt_trial_accuracies,
@@ -260,11 +351,19 @@ FIGURES = (
     ),
     FigureSpec(
         "fig-weight-change-maps",
-        "replication",
+        ("replication",),
         "Per-pixel weight change of softmax regression, normal and inverted inputs",
         draw_weight_change_maps,
         alt_weight_change_maps,
         data_weight_change_maps,
+    ),
+    FigureSpec(
+        "fig-lr-sweep",
+        ("sweep", "conditioning"),
+        "Test accuracy against learning rate for each encoding, with predicted stability edges",
+        draw_lr_sweep,
+        alt_lr_sweep,
+        data_lr_sweep,
     ),
 )
 
@@ -335,10 +434,11 @@ def build_figures(
     manifest = []
     with plt.rc_context(RC):
         for spec in FIGURES:
-            result = results.get(spec.experiment)
-            if result is None:
+            if not all(name in results for name in spec.experiments):
                 continue
-            fig = spec.draw(result)
+            inputs = [results[name] for name in spec.experiments]
+            result = inputs[0]
+            fig = spec.draw(*inputs)
             try:
                 files = save(fig, out_dir / spec.id)
             finally:
@@ -346,7 +446,7 @@ def build_figures(
             provenance = provenance_of(result)
             atomic_write_json(
                 out_dir / f"{spec.id}.json",
-                {"id": spec.id, "data": spec.data(result), "provenance": provenance},
+                {"id": spec.id, "data": spec.data(*inputs), "provenance": provenance},
             )
             files.append(out_dir / f"{spec.id}.json")
             if citation:
@@ -357,7 +457,8 @@ def build_figures(
                     "id": spec.id,
                     "title": spec.title,
                     "files": [f.name for f in files],
-                    "alt": spec.alt(result),
+                    "alt": spec.alt(*inputs),
+                    "inputs": [f"{name}.json" for name in spec.experiments],
                     **provenance,
                 }
             )

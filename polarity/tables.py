@@ -46,10 +46,32 @@ def background_rows(results: dict) -> list[dict]:
     ]
 
 
-# Table id -> (the experiment it reads, its rows).
+def conditioning_rows(results: dict) -> list[dict]:
+    encodings = results["conditioning"]["metrics"]["encodings"]
+    sweep = results["sweep"]["metrics"]
+    last = str(sweep["grid"]["checkpoints"][-1])
+    return [
+        {
+            "encoding": name,
+            "second_moment_lambda_max": m["second_moment_lambda_max"],
+            "top_direction_mean_cosine": m["top_direction_mean_cosine"],
+            "hessian_lambda_max": m["hessian_lambda_max"],
+            "hessian_lambda_max_formula": m["hessian_lambda_max_formula"],
+            "stability_edge": m["stability_edge"],
+            "updates": int(last),
+            "best_learning_rate": sweep["best"][name][last]["learning_rate"],
+            "best_accuracy": sweep["best"][name][last]["mean"],
+        }
+        for name, m in encodings.items()
+        if name in sweep["best"]
+    ]
+
+
+# Table id -> (the experiments it reads, its rows).
 TABLES = {
-    "tbl-background": ("background", background_rows),
-    "tbl-replication": ("replication", replication_rows),
+    "tbl-background": (("background",), background_rows),
+    "tbl-replication": (("replication",), replication_rows),
+    "tbl-conditioning": (("conditioning", "sweep"), conditioning_rows),
 }
 
 
@@ -64,8 +86,8 @@ def to_csv(rows: list[dict]) -> str:
 def build_tables(results: dict, out_dir: Path) -> dict[str, list[dict]]:
     """Rows of every table whose experiment has results; each also written as CSV."""
     tables = {}
-    for table_id, (experiment, rows_of) in TABLES.items():
-        if experiment in results:
+    for table_id, (experiments, rows_of) in TABLES.items():
+        if all(name in results for name in experiments):
             tables[table_id] = rows_of(results)
             atomic_write_text(Path(out_dir) / f"{table_id}.csv", to_csv(tables[table_id]))
     return tables

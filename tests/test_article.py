@@ -145,3 +145,50 @@ def test_stale_results_are_flagged_in_the_article(tmp_path):
 def test_current_results_carry_no_staleness_banner(tmp_path):
     article = build(paths.RESULTS_OF_RECORD, tmp_path / "report").article.read_text()
     assert "Results out of date" not in article
+
+
+# --- The mechanism: conditioning and the learning-rate sweep ------------------------------
+
+
+@pytest.fixture
+def all_results():
+    from polarity.results import read_results
+
+    return read_results(paths.RESULTS_OF_RECORD)
+
+
+def test_results_of_record_support_the_mechanism_claims(all_results):
+    claims = evaluate(all_results)
+    for claim_id in (
+        "hessian_matches_formula",
+        "inversion_raises_curvature",
+        "top_direction_is_the_mean",
+        "negation_and_centred_inversion_change_nothing",
+        "best_rate_tracks_the_edge",
+        "inverted_behind_at_best_rates",
+    ):
+        assert claims[claim_id]["holds"], claims[claim_id]["statement"]
+
+
+def test_curvature_claim_follows_the_measured_curvature(all_results):
+    encodings = all_results["conditioning"]["metrics"]["encodings"]
+    encodings["inverted"]["hessian_lambda_max"] = encodings["normal"]["hessian_lambda_max"]
+    encodings["inverted"]["stability_edge"] = encodings["normal"]["stability_edge"]
+    claim = evaluate(all_results)["inversion_raises_curvature"]
+    assert not claim["holds"]
+    assert "does not separate the two edges" in claim["statement"]
+
+
+def test_equivalence_claim_fails_when_one_model_differs(all_results):
+    per_seed = all_results["sweep"]["metrics"]["accuracy"]["negated"]["per_seed"]
+    per_seed[0][0][0] += 0.01
+    claim = evaluate(all_results)["negation_and_centred_inversion_change_nothing"]
+    assert not claim["holds"]
+    assert "should leave training unchanged, but" in claim["statement"]
+
+
+def test_claims_needing_absent_encodings_are_left_out(all_results):
+    del all_results["sweep"]["metrics"]["accuracy"]["negated"]
+    claims = evaluate(all_results)
+    assert "negation_and_centred_inversion_change_nothing" not in claims
+    assert "inversion_raises_curvature" in claims

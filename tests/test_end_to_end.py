@@ -55,6 +55,7 @@ CAPTIONS = {
     "fig-answer-learning-curves": "Test accuracy during training",
     "fig-trial-accuracies": "Test accuracy of every",
     "fig-weight-change-maps": "How far each pixel",
+    "fig-lr-sweep": "Test accuracy against learning rate",
 }
 
 

@@ -24,12 +24,14 @@ def html(smoke_project):
 
 @pytest.fixture(scope="module")
 def pdf_text(smoke_project):
-    text = " ".join(page.extract_text() for page in PdfReader(smoke_project.rendered.pdf).pages)
-    return _normalise(text)
+    pages = [page.extract_text() for page in PdfReader(smoke_project.rendered.pdf).pages]
+    # Each page ends with its footer, the page number; drop it so sentences join up.
+    return _normalise(" ".join(re.sub(r"\s*\d+\s*$", "", page) for page in pages))
 
 
 def _normalise(text: str) -> str:
     text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = text.replace("\u2212", "-")  # Typst sets minus signs typographically
     return re.sub(r"\s+", " ", text.replace("\u00a0", " "))
 
 

@@ -30,6 +30,18 @@ def test_readme_numbers_come_from_the_results_of_record():
         f"{trials['normal']['mean'] * 100:.1f} % against {trials['inverted']['mean'] * 100:.1f} %",
         f"the {m['data']['never_inked_pixels']} pixels that are background",
     ]
+    conditioning = json.loads((paths.RESULTS_OF_RECORD / "conditioning.json").read_text())
+    sweep = json.loads((paths.RESULTS_OF_RECORD / "sweep.json").read_text())
+    c = conditioning["metrics"]["encodings"]
+    last = str(sweep["metrics"]["grid"]["checkpoints"][-1])
+    at_best = sweep["metrics"]["comparisons"]["normal_minus_inverted_at_best"][last]
+    expected += [
+        f"from {c['normal']['hessian_lambda_max']:.2g} "
+        f"to {c['inverted']['hessian_lambda_max']:.3g}",
+        f"falls from {c['normal']['stability_edge']:.3g} to {c['inverted']['stability_edge']:.3g}",
+        f"{0.5 / c['inverted']['stability_edge']:.3g} times past",
+        f"by {at_best['mean'] * 100:.1f} points after {int(last):,} updates",
+    ]
     paragraph = _answer_paragraph()
     for text in expected:
         assert text in paragraph, f"README answer should say {text!r}"

@@ -156,7 +156,11 @@ def test_killed_run_keeps_finished_experiments_and_leaves_nothing_truncated(tmp_
     assert rerun.returncode == 0, rerun.stderr
     assert "background: skipped" in rerun.stdout
     assert "replication: ran because no result yet" in rerun.stdout
-    assert sorted(p.name for p in results.iterdir()) == ["background.json", "replication.json"]
+    import experiments
+
+    assert sorted(p.name for p in results.iterdir()) == sorted(
+        f"{n}.json" for n in experiments.NAMES
+    )
 
 
 # --- Determinism --------------------------------------------------------------------------
