@@ -189,6 +189,12 @@ local function highwire_tags(meta)
 end
 
 function Pandoc(doc)
+  -- Quarto's structured authors (`- name: ...`) as the plain names pandoc's templates print.
+  if doc.meta.author then
+    local names = pandoc.List()
+    for _, name in ipairs(authors(doc.meta)) do names:insert(pandoc.MetaInlines(pandoc.Inlines(name))) end
+    doc.meta.author = pandoc.MetaList(names)
+  end
   doc = doc:walk(conditional)
   number_blocks(doc)
   doc = doc:walk(resolve)
