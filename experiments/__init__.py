@@ -8,7 +8,7 @@ import importlib
 
 from polarity import PolarityError
 
-NAMES = ("background", "replication", "conditioning", "sweep")
+NAMES = ("background", "replication", "conditioning", "sweep", "convnet")
 PROFILES = ("smoke", "quick", "full")
 
 
