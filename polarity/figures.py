@@ -324,6 +324,72 @@ def data_lr_sweep(sweep: dict, conditioning: dict) -> dict:
     }
 
 
+# --- The convnet --------------------------------------------------------------------------
+
+
+def draw_convnet_curves(result: dict) -> plt.Figure:
+    optimizers = result["metrics"]["optimizers"]
+    fig, axes = plt.subplots(
+        1,
+        len(optimizers),
+        figsize=(2 * COLUMN_WIDTH, 2.2),
+        sharey=True,
+        squeeze=False,
+        constrained_layout=True,
+    )
+    lowest = 1.0
+    for ax, (name, entry) in zip(axes[0], optimizers.items(), strict=True):
+        for encoding, runs in entry["encodings"].items():
+            curves = np.asarray(runs["curves"])
+            mean = curves.mean(axis=0)
+            lowest = min(lowest, float(curves.min()))
+            colour = ENCODING_COLOURS[encoding]
+            ax.plot(entry["updates"], mean, color=colour, label=encoding)
+            ax.fill_between(
+                entry["updates"],
+                curves.min(axis=0),
+                curves.max(axis=0),
+                color=colour,
+                alpha=0.2,
+                linewidth=0,
+            )
+        ax.set_title(
+            f"{name.upper() if name == 'sgd' else name.capitalize()}, "
+            f"learning rate {entry['learning_rate']:g}"
+        )
+        ax.set_xlabel("updates (batch 100)")
+    axes[0][0].set_ylabel("test accuracy")
+    axes[0][0].set_ylim(max(0.0, lowest - 0.02), 1.0)
+    axes[0][-1].legend(loc="lower right", frameon=False)
+    return fig
+
+
+def alt_convnet_curves(result: dict) -> str:
+    parts = []
+    for name, entry in result["metrics"]["optimizers"].items():
+        finals = ", ".join(
+            f"{e} {pct(r['final']['mean'], 2)}" for e, r in entry["encodings"].items()
+        )
+        parts.append(f"{name}: final mean accuracy {finals}")
+    seeds = len(result["seeds"])
+    return (
+        "Line charts of the convnet's test accuracy against updates, one panel per "
+        f"optimiser, mean of {seeds} seeds per encoding with the range shaded; "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def data_convnet_curves(result: dict) -> dict:
+    return {
+        name: {
+            "updates": entry["updates"],
+            "curves": {e: r["curves"] for e, r in entry["encodings"].items()},
+        }
+        for name, entry in result["metrics"]["optimizers"].items()
+    }
+
+
 FIGURES = (
     FigureSpec(
         "fig-mean-images",
@@ -364,6 +430,14 @@ FIGURES = (
         draw_lr_sweep,
         alt_lr_sweep,
         data_lr_sweep,
+    ),
+    FigureSpec(
+        "fig-convnet-curves",
+        ("convnet",),
+        "Test accuracy of the standard Keras MNIST convnet on normal and inverted inputs",
+        draw_convnet_curves,
+        alt_convnet_curves,
+        data_convnet_curves,
     ),
 )
 

@@ -67,11 +67,41 @@ def conditioning_rows(results: dict) -> list[dict]:
     ]
 
 
+def convnet_rows(results: dict) -> list[dict]:
+    rows = []
+    for name, entry in results["convnet"]["metrics"]["optimizers"].items():
+        for encoding, r in entry["encodings"].items():
+            reached = {
+                t: [u for u in runs if u is not None] for t, runs in r["updates_to_reach"].items()
+            }
+            rows.append(
+                {
+                    "optimizer": name,
+                    "learning_rate": entry["learning_rate"],
+                    "encoding": encoding,
+                    "seeds": r["final"]["n"],
+                    "final_accuracy": r["final"]["mean"],
+                    "final_ci95_low": r["final"]["ci95"][0],
+                    "final_ci95_high": r["final"]["ci95"][1],
+                    **{f"runs_reaching_{t}": len(reached[t]) for t in reached},
+                    **{
+                        f"mean_updates_to_{t}": (
+                            sum(reached[t]) / len(reached[t]) if reached[t] else None
+                        )
+                        for t in reached
+                    },
+                    "ms_per_update": r["seconds_per_update"]["mean"] * 1000,
+                }
+            )
+    return rows
+
+
 # Table id -> (the experiments it reads, its rows).
 TABLES = {
     "tbl-background": (("background",), background_rows),
     "tbl-replication": (("replication",), replication_rows),
     "tbl-conditioning": (("conditioning", "sweep"), conditioning_rows),
+    "tbl-convnet": (("convnet",), convnet_rows),
 }
 
 

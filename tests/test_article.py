@@ -192,3 +192,33 @@ def test_claims_needing_absent_encodings_are_left_out(all_results):
     claims = evaluate(all_results)
     assert "negation_and_centred_inversion_change_nothing" not in claims
     assert "inversion_raises_curvature" in claims
+
+
+# --- The convnet --------------------------------------------------------------------------
+
+
+def test_convnet_claims_quote_the_results(all_results):
+    claims = evaluate(all_results)
+    optimisers = all_results["convnet"]["metrics"]["optimizers"]
+    for name, entry in optimisers.items():
+        normal = entry["encodings"]["normal"]["final"]["mean"]
+        assert formatting.pct(normal, 2) in claims["convnet_difference"]["statement"], name
+    ratios = claims["zeros_buy_no_speed"]["values"]["inverted_over_normal"]
+    for name, entry in optimisers.items():
+        times = {e: r["seconds_per_update"]["mean"] for e, r in entry["encodings"].items()}
+        assert ratios[name] == pytest.approx(times["inverted"] / times["normal"])
+
+
+def test_speed_claim_follows_the_measured_times(all_results):
+    for entry in all_results["convnet"]["metrics"]["optimizers"].values():
+        entry["encodings"]["inverted"]["seconds_per_update"]["mean"] *= 2
+    claim = evaluate(all_results)["zeros_buy_no_speed"]
+    assert not claim["holds"]
+    assert claim["statement"].startswith("Time per training update differs")
+
+
+def test_convnet_verdict_follows_the_confidence_interval(all_results):
+    for entry in all_results["convnet"]["metrics"]["optimizers"].values():
+        entry["difference"]["ci95"] = [0.001, 0.002]
+    claim = evaluate(all_results)["convnet_difference"]
+    assert not claim["holds"] and "normal inputs end ahead" in claim["statement"]

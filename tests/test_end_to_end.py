@@ -56,6 +56,7 @@ CAPTIONS = {
     "fig-trial-accuracies": "Test accuracy of every",
     "fig-weight-change-maps": "How far each pixel",
     "fig-lr-sweep": "Test accuracy against learning rate",
+    "fig-convnet-curves": "Test accuracy of the convnet during training",
 }
 
 

@@ -42,6 +42,15 @@ def test_readme_numbers_come_from_the_results_of_record():
         f"{0.5 / c['inverted']['stability_edge']:.3g} times past",
         f"by {at_best['mean'] * 100:.1f} points after {int(last):,} updates",
     ]
+    convnet = json.loads((paths.RESULTS_OF_RECORD / "convnet.json").read_text())
+    optimisers = convnet["metrics"]["optimizers"]
+    updates = optimisers["sgd"]["updates"][-1]
+    expected.append(f"{len(convnet['seeds'])} paired seeds, {updates:,} updates")
+    for name, label in (("sgd", "SGD"), ("adam", "Adam")):
+        finals = {e: r["final"]["mean"] for e, r in optimisers[name]["encodings"].items()}
+        expected.append(
+            f"{finals['normal'] * 100:.2f} % against {finals['inverted'] * 100:.2f} % with {label}"
+        )
     paragraph = _answer_paragraph()
     for text in expected:
         assert text in paragraph, f"README answer should say {text!r}"
