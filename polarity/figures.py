@@ -61,14 +61,19 @@ class FigureSpec:
             raise ValueError(f"figure id {self.id!r} must match {SAFE_FIGURE_ID.pattern}")
 
 
+def panels(count: int, width: float, height: float, **options):
+    """A row of `count` axes (always a 2-D array) laid out for the figure's width."""
+    return plt.subplots(
+        1, count, figsize=(width, height), squeeze=False, constrained_layout=True, **options
+    )
+
+
 # --- Background ---------------------------------------------------------------------------
 
 
 def draw_mean_images(result: dict) -> plt.Figure:
     datasets = result["metrics"]["datasets"]
-    fig, axes = plt.subplots(
-        1, len(datasets), figsize=(COLUMN_WIDTH, 1.75), constrained_layout=True, squeeze=False
-    )
+    fig, axes = panels(len(datasets), COLUMN_WIDTH, 1.75)
     for ax, (name, entry) in zip(axes[0], datasets.items(), strict=True):
         mean_image = np.asarray(entry["mean_image"])
         image = ax.imshow(mean_image, cmap=HEATMAP, vmin=0, vmax=1)
@@ -205,9 +210,7 @@ def data_trial_accuracies(result: dict) -> dict:
 def draw_weight_change_maps(result: dict) -> plt.Figure:
     maps = result["metrics"]["weight_change_maps"]
     vmax = max(m["max"] for m in maps.values())  # one shared scale, so the panels compare
-    fig, axes = plt.subplots(
-        1, len(maps), figsize=(COLUMN_WIDTH, 1.75), constrained_layout=True, squeeze=False
-    )
+    fig, axes = panels(len(maps), COLUMN_WIDTH, 1.75)
     for ax, (encoding, entry) in zip(axes[0], maps.items(), strict=True):
         image = ax.imshow(np.asarray(entry["map"]), cmap=HEATMAP, vmin=0, vmax=vmax)
         ax.set_title(encoding)
@@ -254,14 +257,7 @@ def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
     rates, checkpoints = grid["learning_rates"], grid["checkpoints"]
     edges = {e: m["stability_edge"] for e, m in conditioning["metrics"]["encodings"].items()}
     shown = [e for e in SWEEP_SHOWN if e in grid["encodings"]]
-    fig, axes = plt.subplots(
-        1,
-        len(checkpoints),
-        figsize=(2 * COLUMN_WIDTH, 2.3),
-        sharey=True,
-        squeeze=False,
-        constrained_layout=True,
-    )
+    fig, axes = panels(len(checkpoints), 2 * COLUMN_WIDTH, 2.3, sharey=True)
     for ax, (k, checkpoint) in zip(axes[0], enumerate(checkpoints), strict=True):
         for encoding in shown:
             entry = sweep["metrics"]["accuracy"][encoding]
@@ -329,14 +325,7 @@ def data_lr_sweep(sweep: dict, conditioning: dict) -> dict:
 
 def draw_convnet_curves(result: dict) -> plt.Figure:
     optimizers = result["metrics"]["optimizers"]
-    fig, axes = plt.subplots(
-        1,
-        len(optimizers),
-        figsize=(2 * COLUMN_WIDTH, 2.2),
-        sharey=True,
-        squeeze=False,
-        constrained_layout=True,
-    )
+    fig, axes = panels(len(optimizers), 2 * COLUMN_WIDTH, 2.2, sharey=True)
     lowest = 1.0
     for ax, (name, entry) in zip(axes[0], optimizers.items(), strict=True):
         for encoding, runs in entry["encodings"].items():
