@@ -8,7 +8,7 @@ import importlib
 
 from polarity import PolarityError
 
-NAMES = ("background", "replication", "conditioning", "sweep", "convnet")
+NAMES = ("background", "replication", "conditioning", "sweep", "convnet", "mismatch")
 PROFILES = ("smoke", "quick", "full")
 
 

@@ -96,12 +96,30 @@ def convnet_rows(results: dict) -> list[dict]:
     return rows
 
 
+def mismatch_rows(results: dict) -> list[dict]:
+    trained = results["mismatch"]["metrics"]["trained_on"]
+    return [
+        {
+            "trained_on": name,
+            "learning_rate": entry["learning_rate"],
+            "tested_on": polarity,
+            "seeds": r["n"],
+            "accuracy": r["mean"],
+            "ci95_low": r["ci95"][0],
+            "ci95_high": r["ci95"][1],
+        }
+        for name, entry in trained.items()
+        for polarity, r in entry["tested_on"].items()
+    ]
+
+
 # Table id -> (the experiments it reads, its rows).
 TABLES = {
     "tbl-background": (("background",), background_rows),
     "tbl-replication": (("replication",), replication_rows),
     "tbl-conditioning": (("conditioning", "sweep"), conditioning_rows),
     "tbl-convnet": (("convnet",), convnet_rows),
+    "tbl-mismatch": (("mismatch",), mismatch_rows),
 }
 
 

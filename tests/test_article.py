@@ -222,3 +222,13 @@ def test_convnet_verdict_follows_the_confidence_interval(all_results):
         entry["difference"]["ci95"] = [0.001, 0.002]
     claim = evaluate(all_results)["convnet_difference"]
     assert not claim["holds"] and "normal inputs end ahead" in claim["statement"]
+
+
+def test_mismatch_claim_follows_the_cross_polarity_accuracy(all_results):
+    claims = evaluate(all_results)
+    trained = all_results["mismatch"]["metrics"]["trained_on"]
+    cross = trained["normal"]["tested_on"]["inverted"]["mean"]
+    assert formatting.pct(cross, 2) in claims["polarity_does_not_transfer"]["statement"]
+    trained["normal"]["tested_on"]["inverted"]["mean"] = 0.5
+    claim = evaluate(all_results)["polarity_does_not_transfer"]
+    assert not claim["holds"] and "keeps some accuracy" in claim["statement"]
