@@ -46,6 +46,11 @@ def test_readme_numbers_come_from_the_results_of_record():
     optimisers = convnet["metrics"]["optimizers"]
     updates = optimisers["sgd"]["updates"][-1]
     expected.append(f"{len(convnet['seeds'])} paired seeds, {updates:,} updates")
+    mismatch = json.loads((paths.RESULTS_OF_RECORD / "mismatch.json").read_text())
+    trained = mismatch["metrics"]["trained_on"]
+    cross_normal = trained["normal"]["tested_on"]["inverted"]["mean"] * 100
+    cross_inverted = trained["inverted"]["tested_on"]["normal"]["mean"] * 100
+    expected.append(f"scores {cross_normal:.2f} % and {cross_inverted:.2f} % on the other")
     for name, label in (("sgd", "SGD"), ("adam", "Adam")):
         finals = {e: r["final"]["mean"] for e, r in optimisers[name]["encodings"].items()}
         expected.append(
