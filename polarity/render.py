@@ -110,8 +110,6 @@ def render_with_pandoc(project_dir: Path) -> Rendered:
             "html5",
             "--standalone",
             "--default-image-extension=png",
-            "--metadata",
-            "pagetitle=Inverting MNIST",
             *css,
             "-o",
             str(html),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import re
 import subprocess
@@ -136,17 +137,12 @@ def _cpu_model() -> str:
 
 def provenance(started_at: str, duration_s: float) -> dict:
     """Where and how a result was made: code version, software versions, hardware, time."""
-    import os
-
     import keras
     import numpy
 
     backend = keras.backend.backend()
-    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(
-        backend, backend
-    )
     try:
-        backend_version = __import__(backend_module).__version__
+        backend_version = __import__(backend).__version__  # keras names its backends by module
     except ImportError:
         backend_version = "unknown"
     gpus = _gpu_names(backend)
