@@ -240,15 +240,20 @@ def load_from_dir(name: str, folder: Path, verify: bool = True) -> Dataset:
     )
 
 
-def _load_from_keras(name: str) -> Dataset:
-    """The online fallback for users: keras.datasets downloads and caches the files."""
+def _load_from_keras(name: str, looked: str) -> Dataset:
+    """The online fallback for users: keras.datasets downloads and caches the files.
+    `looked` names the local places already searched, for the error message."""
     import importlib
 
     module = importlib.import_module(f"keras.datasets.{dataset_spec(name).keras_loader}")
     try:
         (x_train, y_train), (x_test, y_test) = module.load_data()
     except Exception as exc:  # network errors come in many types across backends
-        raise DataError(f"data set {name!r} not found locally and download failed: {exc}") from None
+        raise DataError(
+            f"data set {name!r} not found locally (looked in {looked}) and the download "
+            f"through keras.datasets failed ({exc}); put its four IDX files in a {name}/ "
+            f"folder and pass its parent with --data-dir or ${DATA_DIR_ENV}"
+        ) from None
     return Dataset(
         name=name,
         train=make_split(x_train, y_train, "keras.datasets (training set)"),
@@ -272,13 +277,13 @@ def load_dataset(name: str, data_dir: Path | str | None = None) -> Dataset:
     folder = locate(name, data_dir)
     if folder is not None:
         return load_from_dir(name, folder)
+    looked = ", ".join(str(d) for d in candidate_dirs(name, data_dir))
     if data_dir or os.environ.get(DATA_DIR_ENV):
-        looked = ", ".join(str(d) for d in candidate_dirs(name, data_dir))
         raise DataError(
             f"data set {name!r} not found (looked in {looked}); "
             f"put its four IDX files in a {name}/ folder there"
         )
-    return _load_from_keras(name)
+    return _load_from_keras(name, looked)
 
 
 # --- Encodings: how grey levels become network inputs -------------------------------------

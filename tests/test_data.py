@@ -210,3 +210,15 @@ def test_tensorflow_tutorial_split(mnist):
     assert len(train) == 55000 and len(validation) == 5000
     np.testing.assert_array_equal(validation.labels, mnist.train.labels[:5000])
     np.testing.assert_array_equal(train.images[0], mnist.train.images[5000])
+
+
+def test_failed_download_says_where_it_looked_and_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(data.paths, "SHARED_DATA", tmp_path / "no-shared-data")
+    # The test guard refuses the network, as an offline machine would.
+    with pytest.raises(data.DataError) as caught:
+        data.load_dataset("mnist")
+    message = str(caught.value)
+    assert f"looked in {tmp_path / 'no-shared-data' / 'mnist'}" in message
+    assert "download through keras.datasets failed" in message
+    assert "--data-dir or $POLARITY_DATA_DIR" in message
