@@ -14,7 +14,8 @@ import pytest
 
 from polarity import data, paths
 
-DATA_ROOT = Path(os.environ.get("POLARITY_TEST_DATA", paths.SHARED_DATA))
+# The same variable users set: a folder holding mnist/ (and fashion-mnist/).
+DATA_ROOT = Path(os.environ.get("POLARITY_DATA_DIR") or paths.SHARED_DATA)
 MNIST_DIR = DATA_ROOT / "mnist"
 
 
@@ -72,7 +73,7 @@ def require_tool(name: str) -> str:
 @pytest.fixture(scope="session")
 def mnist() -> data.Dataset:
     if not MNIST_DIR.is_dir():
-        pytest.fail(f"MNIST test data missing at {MNIST_DIR}; set POLARITY_TEST_DATA")
+        pytest.fail(f"MNIST test data missing at {MNIST_DIR}; set POLARITY_DATA_DIR")
     return data.load_from_dir("mnist", MNIST_DIR)
 
 

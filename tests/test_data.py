@@ -134,6 +134,7 @@ def test_a_named_folder_that_does_not_exist_is_an_error(tmp_path, monkeypatch):
 
 
 def test_a_named_folder_means_local_data_never_a_download(tmp_path, monkeypatch):
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
     monkeypatch.setattr(data.paths, "SHARED_DATA", tmp_path / "no-shared-data")
     with pytest.raises(data.DataError, match="data set 'mnist' not found .looked in"):
         data.load_dataset("mnist", tmp_path)
