@@ -394,7 +394,7 @@ def best_rate_tracks_the_edge(results: dict) -> Claim:
         for e in ("normal", "inverted", "centred", "standardised")
         if e in c and e in sweep["best"]
     ]
-    _need(dict.fromkeys(shown), "normal", "inverted")
+    _need(sweep["best"], "normal", "inverted")
     verdicts, parts = {}, []
     for encoding in shown:
         edge, best = c[encoding]["stability_edge"], sweep["best"][encoding][last]["learning_rate"]
