@@ -8,7 +8,16 @@ import importlib
 
 from polarity import PolarityError
 
-NAMES = ("background", "replication", "conditioning", "sweep", "convnet", "mismatch")
+NAMES = (
+    "background",
+    "replication",
+    "conditioning",
+    "sweep",
+    "convnet",
+    "mismatch",
+    "equivalences",
+    "fashion",
+)
 PROFILES = ("smoke", "quick", "full")
 
 

@@ -379,6 +379,111 @@ def data_convnet_curves(result: dict) -> dict:
     }
 
 
+# --- Equivalences -------------------------------------------------------------------------
+
+# (pair, mode of evaluation) -> label and colour, in the legend's order.
+MIRROR_SERIES = {
+    ("without_batch_norm", "running_statistics"): ("no batch norm", "#D55E00"),
+    ("batch_norm", "running_statistics"): ("batch norm, running statistics", "#009E73"),
+    ("batch_norm", "batch_statistics"): ("batch norm, batch statistics", "#0072B2"),
+}
+
+
+def draw_mirrored_training(result: dict) -> plt.Figure:
+    metrics = result["metrics"]
+    pairs, exact = metrics["mirrored_training"], metrics["mirrored_training_float64"]
+    fig, axes = panels(2, 2 * COLUMN_WIDTH, 2.3)
+    quantities = (
+        ("max_abs_logit_difference", "largest logit difference"),
+        ("predictions_changed", f"test predictions changed (of {metrics['test_images']:,})"),
+    )
+    for ax, (quantity, label) in zip(axes[0], quantities, strict=True):
+        for (pair, mode), (name, colour) in MIRROR_SERIES.items():
+            updates = pairs[pair]["updates"]
+            runs = np.asarray(pairs[pair]["modes"][mode][quantity], dtype=float)
+            ax.plot(
+                updates, runs.mean(axis=0), color=colour, marker="o", markersize=2.5, label=name
+            )
+            ax.fill_between(
+                updates, runs.min(axis=0), runs.max(axis=0), color=colour, alpha=0.2, linewidth=0
+            )
+            brief = exact[pair]
+            ax.plot(
+                brief["updates"],
+                [max(r[-1] for r in brief["modes"][mode][quantity])],
+                color=colour,
+                marker="*",
+                markersize=7,
+                linestyle="none",
+            )
+        ax.set_yscale("symlog" if quantity == "predictions_changed" else "log")
+        ax.set_xlabel("updates (batch 100)")
+        ax.set_ylabel(label)
+    axes[0][0].plot([], [], color=REFERENCE_COLOUR, marker="*", linestyle="none", label="float64")
+    axes[0][0].legend(loc="lower right", frameon=False)
+    return fig
+
+
+def alt_mirrored_training(result: dict) -> str:
+    metrics = result["metrics"]
+    pairs, exact = metrics["mirrored_training"], metrics["mirrored_training_float64"]
+    parts = []
+    for (pair, mode), (name, _) in MIRROR_SERIES.items():
+        final = [r[-1] for r in pairs[pair]["modes"][mode]["max_abs_logit_difference"]]
+        changed = [r[-1] for r in pairs[pair]["modes"][mode]["predictions_changed"]]
+        brief = exact[pair]["modes"][mode]["max_abs_logit_difference"][0][-1]
+        parts.append(
+            f"{name}: largest logit difference {max(final):.2g} and up to {max(changed)} "
+            f"predictions changed after {pairs[pair]['updates'][-1]} updates "
+            f"({brief:.2g} in float64 after {exact[pair]['updates'][-1]})"
+        )
+    return (
+        "Two line charts against training updates, on log scales: the largest difference "
+        "between the logits of a network trained on normal images and its mirror trained on "
+        "inverted images, and the number of test predictions on which they disagree; "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def data_mirrored_training(result: dict) -> dict:
+    metrics = result["metrics"]
+    return {
+        precision: {
+            pair: {
+                "updates": entry["updates"],
+                **{
+                    mode: {q: m[q] for q in ("max_abs_logit_difference", "predictions_changed")}
+                    for mode, m in entry["modes"].items()
+                },
+            }
+            for pair, entry in metrics[key].items()
+        }
+        for precision, key in (
+            ("float32", "mirrored_training"),
+            ("float64", "mirrored_training_float64"),
+        )
+    }
+
+
+# --- Fashion-MNIST -------------------------------------------------------------------------
+
+
+def fashion_part(result: dict, part: str) -> dict:
+    """One of the MNIST experiments inside the Fashion-MNIST result, shaped like its own
+    result, so the MNIST figures draw it unchanged."""
+    return {"metrics": result["metrics"][part], "seeds": result["seeds"]}
+
+
+def _on_fashion(*parts: str):
+    """Adapt a figure function taking MNIST results to the Fashion-MNIST result."""
+
+    def adapt(fn):
+        return lambda result: fn(*(fashion_part(result, p) for p in parts))
+
+    return adapt
+
+
 FIGURES = (
     FigureSpec(
         "fig-mean-images",
@@ -421,12 +526,39 @@ FIGURES = (
         data_lr_sweep,
     ),
     FigureSpec(
+        "fig-mirrored-training",
+        ("equivalences",),
+        "How far a convnet trained on inverted images strays from the mirror of one trained "
+        "on normal images, with and without batch normalisation",
+        draw_mirrored_training,
+        alt_mirrored_training,
+        data_mirrored_training,
+    ),
+    FigureSpec(
         "fig-convnet-curves",
         ("convnet",),
         "Test accuracy of the standard Keras MNIST convnet on normal and inverted inputs",
         draw_convnet_curves,
         alt_convnet_curves,
         data_convnet_curves,
+    ),
+    FigureSpec(
+        "fig-fashion-lr-sweep",
+        ("fashion",),
+        "Fashion-MNIST: test accuracy against learning rate, with predicted stability edges",
+        *(
+            _on_fashion("sweep", "conditioning")(f)
+            for f in (draw_lr_sweep, alt_lr_sweep, data_lr_sweep)
+        ),
+    ),
+    FigureSpec(
+        "fig-fashion-convnet-curves",
+        ("fashion",),
+        "Fashion-MNIST: test accuracy of the Keras convnet on normal and inverted inputs",
+        *(
+            _on_fashion("convnet")(f)
+            for f in (draw_convnet_curves, alt_convnet_curves, data_convnet_curves)
+        ),
     ),
 )
 

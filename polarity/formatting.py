@@ -48,6 +48,17 @@ def seconds(s: float) -> str:
     return f"{minutes}{NBSP}min {rest}{NBSP}s"
 
 
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(x: float, digits: int = 2) -> str:
+    """A magnitude that may be tiny: 3.5e-06 -> '3.5 × 10⁻⁶'; 0.25 -> '0.25'; 0 -> '0'."""
+    if x == 0 or 1e-3 <= abs(x) < 1e4:
+        return f"{x:.{digits}g}"
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return f"{mantissa}{NBSP}×{NBSP}10{str(int(exponent)).translate(SUPERSCRIPTS)}"
+
+
 def count(n: int) -> str:
     """55000 -> '55,000'."""
     return f"{n:,}"
@@ -61,7 +72,7 @@ def seeds(values) -> str:
             runs[-1].append(value)
         else:
             runs.append([value])
-    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs) or "none"
+    return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs) or "none"
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|@$~^])")
@@ -69,9 +80,10 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|@$~^])")
 
 def md_escape(text) -> str:
     """Escape a string from a config or results file before it enters Markdown."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", f"{text}")
 
 
 FILTERS = {
-    f.__name__: f for f in (pct, prop, points, interval, pvalue, seconds, count, seeds, md_escape)
+    f.__name__: f
+    for f in (pct, prop, points, interval, pvalue, seconds, sci, count, seeds, md_escape)
 }

@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 
 import jsonschema
+import referencing
+import referencing.jsonschema
 
 from polarity import PolarityError, paths
 from polarity.files import atomic_write_json
@@ -48,9 +50,20 @@ def _schema(name: str) -> dict | None:
     return json.loads(resource.read_text()) if resource.is_file() else None
 
 
+@cache
+def _registry() -> referencing.Registry:
+    """Every schema by its $id, so one schema can $ref another (fashion reuses the
+    MNIST experiments' metrics schemas)."""
+    folder = resources.files("polarity") / "schemas"
+    schemas = [json.loads(f.read_text()) for f in folder.iterdir() if f.name.endswith(".json")]
+    return referencing.Registry().with_resources(
+        (s["$id"], referencing.jsonschema.DRAFT202012.create_resource(s)) for s in schemas
+    )
+
+
 def _first_error(schema: dict, instance, where: str) -> None:
     error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(instance)
+        jsonschema.Draft202012Validator(schema, registry=_registry()).iter_errors(instance)
     )
     if error is not None:
         location = "/".join(str(p) for p in error.absolute_path) or "(top level)"

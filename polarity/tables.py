@@ -113,6 +113,94 @@ def mismatch_rows(results: dict) -> list[dict]:
     ]
 
 
+ABSORPTION_CASES = {
+    "dense": "dense first layer",
+    "conv_valid": "'valid' convolution",
+    "conv_same_zero_padding": "'same' convolution, zero padding",
+    "conv_same_background_padding": "'same' convolution, background padding",
+}
+MIRROR_CASES = {
+    ("without_batch_norm", "running_statistics"): "no batch norm",
+    ("batch_norm", "batch_statistics"): "batch norm, batch statistics",
+    ("batch_norm", "running_statistics"): "batch norm, running statistics",
+}
+
+
+def equivalence_rows(results: dict) -> list[dict]:
+    """Absorption cases on one trained network each, then the mirrored pairs after their
+    last update (the worst seed), in float32 and in float64."""
+    metrics = results["equivalences"]["metrics"]
+    rows = [
+        {
+            "check": "absorption",
+            "case": name,
+            "precision": "float32",
+            "updates": None,
+            "seeds": 1,
+            "max_abs_logit_difference": a["max_abs_logit_difference"],
+            "max_abs_logit": a["max_abs_logit"],
+            "predictions_changed": a["predictions_changed"],
+            "test_images": metrics["test_images"],
+        }
+        for case, name in ABSORPTION_CASES.items()
+        for a in [metrics["absorption"][case]]
+    ]
+    for precision, key in (
+        ("float32", "mirrored_training"),
+        ("float64", "mirrored_training_float64"),
+    ):
+        for (pair, mode), name in MIRROR_CASES.items():
+            entry = metrics[key][pair]
+            m = entry["modes"][mode]
+            rows.append(
+                {
+                    "check": "mirrored training",
+                    "case": name,
+                    "precision": precision,
+                    "updates": entry["updates"][-1],
+                    "seeds": len(m["max_abs_logit_difference"]),
+                    "max_abs_logit_difference": max(r[-1] for r in m["max_abs_logit_difference"]),
+                    "max_abs_logit": None,
+                    "predictions_changed": max(r[-1] for r in m["predictions_changed"]),
+                    "test_images": metrics["test_images"],
+                }
+            )
+    return rows
+
+
+def fashion_rows(results: dict) -> list[dict]:
+    """Per polarity, the numbers the MNIST sections compare, measured on Fashion-MNIST."""
+    m = results["fashion"]["metrics"]
+    last = str(m["sweep"]["grid"]["checkpoints"][-1])
+    (optimizer, network), *_ = m["convnet"]["optimizers"].items()
+    rows = []
+    for polarity in ("normal", "inverted"):
+        trials = m["independent_trials"][polarity]
+        curvature = m["conditioning"]["encodings"][polarity]
+        best = m["sweep"]["best"][polarity][last]
+        final = network["encodings"][polarity]["final"]
+        rows.append(
+            {
+                "encoding": polarity,
+                "trials": trials["n"],
+                "trials_mean": trials["mean"],
+                "trials_ci95_low": trials["ci95"][0],
+                "trials_ci95_high": trials["ci95"][1],
+                "hessian_lambda_max": curvature["hessian_lambda_max"],
+                "stability_edge": curvature["stability_edge"],
+                "sweep_updates": int(last),
+                "best_learning_rate": best["learning_rate"],
+                "best_accuracy": best["mean"],
+                "convnet_optimizer": optimizer,
+                "convnet_updates": network["updates"][-1],
+                "convnet_accuracy": final["mean"],
+                "convnet_ci95_low": final["ci95"][0],
+                "convnet_ci95_high": final["ci95"][1],
+            }
+        )
+    return rows
+
+
 # Table id -> (the experiments it reads, its rows).
 TABLES = {
     "tbl-background": (("background",), background_rows),
@@ -120,6 +208,8 @@ TABLES = {
     "tbl-conditioning": (("conditioning", "sweep"), conditioning_rows),
     "tbl-convnet": (("convnet",), convnet_rows),
     "tbl-mismatch": (("mismatch",), mismatch_rows),
+    "tbl-equivalences": (("equivalences",), equivalence_rows),
+    "tbl-fashion": (("fashion",), fashion_rows),
 }
 
 

@@ -56,7 +56,10 @@ CAPTIONS = {
     "fig-trial-accuracies": "Test accuracy of every",
     "fig-weight-change-maps": "How far each pixel",
     "fig-lr-sweep": "Test accuracy against learning rate",
+    "fig-mirrored-training": "How far a convnet trained on inverted images strays",
     "fig-convnet-curves": "Test accuracy of the convnet during training",
+    "fig-fashion-lr-sweep": "Fashion-MNIST: test accuracy against learning rate",
+    "fig-fashion-convnet-curves": "Fashion-MNIST: test accuracy of the convnet",
 }
 
 

@@ -1,0 +1,112 @@
+"""The same questions on Fashion-MNIST, whose build negated the photographs to match MNIST.
+
+Fashion-MNIST's images were turned into "dark background, bright object" on purpose, so
+that it could drop in for MNIST (Xiao et al., 2017). This module repeats, on it, the
+measurements that decide the MNIST answer, with the MNIST experiments' own code:
+
+1. independent trials of the accepted answer's softmax regression (replication);
+2. the curvature of the loss at initialisation and its stability edge (conditioning);
+3. a learning-rate sweep, reduced to the two polarities and to 50 and 500 updates (sweep);
+4. the Keras convnet with one optimiser, Adam (convnet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from experiments import conditioning, convnet, replication, sweep
+
+POLARITIES = ("normal", "inverted")
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: str = "fashion-mnist"
+    trials: int = 100
+    trial_updates: int = 50
+    trial_learning_rate: float = 0.5  # the accepted answer's
+    trial_seed: int = 6000
+    sweep_learning_rates: tuple[float, ...] = sweep.LEARNING_RATES
+    sweep_checkpoints: tuple[int, ...] = (50, 500)
+    sweep_seeds: int = 10
+    sweep_seed: int = 6200
+    convnet_optimizer: tuple[str, float] = ("adam", 0.001)
+    convnet_seeds: int = 5
+    convnet_seed: int = 6300
+    convnet_updates: int = 600  # one epoch of 60,000 images in batches of 100
+    convnet_eval_every: int = 100
+    train_images: int = 60000  # the smoke profile uses fewer training...
+    test_images: int = 10000  # ...and test images for the convnet
+
+
+PROFILES = {
+    "smoke": Config(
+        trials=3,
+        sweep_learning_rates=(0.01, 0.1, 1.0),
+        sweep_checkpoints=(50,),
+        sweep_seeds=2,
+        convnet_seeds=2,
+        convnet_updates=40,
+        convnet_eval_every=20,
+        train_images=2000,
+        test_images=1000,
+    ),
+    "quick": Config(
+        trials=20, sweep_checkpoints=(50,), sweep_seeds=3, convnet_seeds=3, convnet_updates=200
+    ),
+    "full": Config(),
+}
+
+
+def run(config: Config, data_dir=None) -> dict:
+    trials_config = replication.Config(
+        dataset=config.dataset,
+        encodings=POLARITIES,
+        learning_rate=config.trial_learning_rate,
+        trials=config.trials,
+        trial_updates=config.trial_updates,
+        trial_seed=config.trial_seed,
+    )
+    prepared = replication.prepare(trials_config, data_dir)
+    trials = replication.independent_trials(trials_config, prepared)
+    curvature = conditioning.run(
+        conditioning.Config(dataset=config.dataset, encodings=POLARITIES), data_dir
+    )
+    rates = sweep.run(
+        sweep.Config(
+            dataset=config.dataset,
+            encodings=POLARITIES,
+            learning_rates=config.sweep_learning_rates,
+            checkpoints=config.sweep_checkpoints,
+            seeds=config.sweep_seeds,
+            first_seed=config.sweep_seed,
+        ),
+        data_dir,
+    )
+    network = convnet.run(
+        convnet.Config(
+            dataset=config.dataset,
+            encodings=POLARITIES,
+            optimizers=(config.convnet_optimizer,),
+            seeds=config.convnet_seeds,
+            first_seed=config.convnet_seed,
+            updates=config.convnet_updates,
+            eval_every=config.convnet_eval_every,
+            train_images=config.train_images,
+            test_images=config.test_images,
+        ),
+        data_dir,
+    )
+    return {
+        "seeds": sorted(
+            {config.trial_seed + t for t in range(config.trials)}
+            | set(rates["seeds"])
+            | set(network["seeds"])
+        ),
+        "metrics": {
+            "independent_trials": trials,
+            "conditioning": curvature["metrics"],
+            "sweep": rates["metrics"],
+            "convnet": network["metrics"],
+        },
+    }
