@@ -52,7 +52,12 @@ PROFILES = {
         test_images=1000,
     ),
     "quick": Config(
-        trials=20, sweep_checkpoints=(50,), sweep_seeds=3, convnet_seeds=3, convnet_updates=200
+        trials=20,
+        sweep_checkpoints=(50,),
+        sweep_seeds=3,
+        convnet_seeds=3,
+        convnet_updates=100,
+        convnet_eval_every=50,
     ),
     "full": Config(),
 }

@@ -30,7 +30,8 @@ def pdf_text(smoke_project):
 
 
 def _normalise(text: str) -> str:
-    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = text.replace("\u2018", "'").replace("\u2019", "'")
+    text = text.replace("\u201c", '"').replace("\u201d", '"')
     text = text.replace("\u2212", "-")  # Typst sets minus signs typographically
     return re.sub(r"\s+", " ", text.replace("\u00a0", " "))
 
