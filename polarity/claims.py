@@ -245,6 +245,13 @@ def inversion_raises_curvature(results: dict) -> Claim:
             "times beyond the second: the inverted model was trained past its stability "
             "edge."
         )
+    elif answer_rate > normal["stability_edge"] and answer_rate > inverted["stability_edge"]:
+        statement = (
+            f"{numbers}. The answer's learning rate of {answer_rate} lies beyond both edges, "
+            f"{answer_rate / normal['stability_edge']:.3g} and "
+            f"{answer_rate / inverted['stability_edge']:.3g} times: both models train past "
+            "their stability edge, the inverted one further."
+        )
     else:
         statement = (
             f"{numbers}. The answer's learning rate of {answer_rate} does not "
@@ -698,8 +705,14 @@ def running_statistics_break_the_mirror(results: dict) -> Claim:
     running, running_changed = _final_worst(pair, "running_statistics")
     accuracy = pair["modes"]["running_statistics"]["final_accuracy"]
     diff = accuracy["difference"]
+    early = metrics["mirrored_training_float64"]["batch_norm"]
+    _, early_running = _final_worst(early, "running_statistics")
+    _, early_batch = _final_worst(early, "batch_statistics")
     holds = running > batch
     comparison = (
+        f"In float64, after {early['updates'][-1]} updates, when the running averages have "
+        f"seen few batches, they change {early_running:,} of {metrics['test_images']:,} test "
+        f"predictions where batch statistics change {early_batch}. "
         f"After {pair['updates'][-1]:,} updates, with running statistics the largest logit "
         f"difference is {sci(running, 2)} and {running_changed} predictions differ, against "
         f"{sci(batch, 2)} and {batch_changed} with batch statistics; test accuracy is "
@@ -709,7 +722,7 @@ def running_statistics_break_the_mirror(results: dict) -> Claim:
     )
     if holds:
         statement = (
-            "Evaluation breaks the mirror slightly: there batch normalisation uses running "
+            "Evaluation breaks the mirror: there batch normalisation uses running "
             "averages of past batch means, which start at zero and lag the weights, so the "
             "inverted network's averages, offset by W·1, are not exactly the offset of the "
             "normal one's. " + comparison

@@ -100,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
             "--profile",
             choices=PROFILES,
             default="quick",
-            help="smoke: seconds, for tests; quick: the default report (under a minute); "
+            help="smoke: seconds, for tests; quick: the default report (a few minutes); "
             "full: the results of record (default: quick)",
         )
         p.add_argument(

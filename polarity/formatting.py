@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 NBSP = "\u00a0"  # keeps a number and its unit on one line in HTML and PDF
@@ -53,10 +54,14 @@ SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def sci(x: float, digits: int = 2) -> str:
     """A magnitude that may be tiny: 3.5e-06 -> '3.5 × 10⁻⁶'; 0.25 -> '0.25'; 0 -> '0'."""
-    if x == 0 or 1e-3 <= abs(x) < 1e4:
-        return f"{x:.{digits}g}"
-    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-    return f"{mantissa}{NBSP}×{NBSP}10{str(int(exponent)).translate(SUPERSCRIPTS)}"
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e4:
+        decimals = max(digits - 1 - math.floor(math.log10(abs(x))), 0)
+        return f"{x:.{decimals}f}"
+    exponent = int(f"{float(x):.{digits - 1}e}".split("e")[1])  # after rounding the mantissa
+    mantissa = x / 10**exponent
+    return f"{mantissa:.{digits - 1}f}{NBSP}×{NBSP}10{str(exponent).translate(SUPERSCRIPTS)}"
 
 
 def count(n: int) -> str:

@@ -171,7 +171,8 @@ def equivalence_rows(results: dict) -> list[dict]:
 def fashion_rows(results: dict) -> list[dict]:
     """Per polarity, the numbers the MNIST sections compare, measured on Fashion-MNIST."""
     m = results["fashion"]["metrics"]
-    last = str(m["sweep"]["grid"]["checkpoints"][-1])
+    updates = m["sweep"]["grid"]["checkpoints"][-1]
+    last = str(updates)
     (optimizer, network), *_ = m["convnet"]["optimizers"].items()
     rows = []
     for polarity in ("normal", "inverted"):
@@ -188,7 +189,7 @@ def fashion_rows(results: dict) -> list[dict]:
                 "trials_ci95_high": trials["ci95"][1],
                 "hessian_lambda_max": curvature["hessian_lambda_max"],
                 "stability_edge": curvature["stability_edge"],
-                "sweep_updates": int(last),
+                "sweep_updates": updates,
                 "best_learning_rate": best["learning_rate"],
                 "best_accuracy": best["mean"],
                 "convnet_optimizer": optimizer,

@@ -56,6 +56,18 @@ def test_readme_numbers_come_from_the_results_of_record():
         expected.append(
             f"{finals['normal'] * 100:.2f} % against {finals['inverted'] * 100:.2f} % with {label}"
         )
+    equivalences = json.loads((paths.RESULTS_OF_RECORD / "equivalences.json").read_text())
+    absorption = equivalences["metrics"]["absorption"]
+    expected += [
+        f"keeps all {equivalences['metrics']['test_images']:,} of its test predictions",
+        f"({absorption['conv_same_zero_padding']['predictions_changed']} predictions change)",
+    ]
+    fashion = json.loads((paths.RESULTS_OF_RECORD / "fashion.json").read_text())
+    fashion_trials = fashion["metrics"]["independent_trials"]
+    expected.append(
+        f"{fashion_trials['difference']['mean'] * 100:.1f} points in "
+        f"{fashion_trials['difference']['n']} paired trials"
+    )
     paragraph = _answer_paragraph()
     for text in expected:
         assert text in paragraph, f"README answer should say {text!r}"
@@ -71,3 +83,23 @@ def test_readme_conclusions_are_claims_that_hold():
     assert "inversion lowers test accuracy" in paragraph and claims["trials_difference"]["holds"]
     assert "keep their weights exactly where they started" in paragraph
     assert claims["never_inked_weights_stay_put"]["holds"]
+
+
+def test_readme_absorption_sentence_rests_on_claims_that_hold():
+    record = json.loads((paths.RESULTS_OF_RECORD / "equivalences.json").read_text())
+    claims = evaluate({"equivalences": record})
+    paragraph = _answer_paragraph()
+    assert "a network can absorb the inversion" in paragraph
+    assert claims["absorption_reproduces_predictions"]["holds"]
+    assert "unless 'same' zero padding" in paragraph
+    assert claims["same_padding_breaks_absorption"]["holds"]
+
+
+def test_readme_fashion_sentence_rests_on_claims_that_hold():
+    record = json.loads((paths.RESULTS_OF_RECORD / "fashion.json").read_text())
+    claims = evaluate({"fashion": record})
+    paragraph = _answer_paragraph()
+    assert "inversion costs softmax regression" in paragraph
+    assert claims["fashion_trials_difference"]["holds"]
+    assert "no difference that can be told from chance" in paragraph
+    assert claims["fashion_convnet_difference"]["holds"]
