@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from polarity.formatting import interval, pct, points, prop, pvalue, sci
+from polarity.results import fashion_parts
+from polarity.tables import worst_at_last_update
 
 # How close a rerun of a single-run protocol must come to count as reproducing it.
 REPLICATION_TOLERANCE = 0.01
@@ -648,22 +650,15 @@ def same_padding_breaks_absorption(results: dict) -> Claim:
     )
 
 
-def _final_worst(pair: dict, mode: str) -> tuple[float, int]:
-    """The worst seed's logit difference and changed predictions after the last update."""
-    m = pair["modes"][mode]
-    return (
-        max(r[-1] for r in m["max_abs_logit_difference"]),
-        max(r[-1] for r in m["predictions_changed"]),
-    )
-
-
 def batch_norm_mirrors_training(results: dict) -> Claim:
     metrics = results["equivalences"]["metrics"]
     exact, single = metrics["mirrored_training_float64"], metrics["mirrored_training"]
-    bn64, _ = _final_worst(exact["batch_norm"], "batch_statistics")
-    plain64, _ = _final_worst(exact["without_batch_norm"], "running_statistics")
-    bn32, bn32_changed = _final_worst(single["batch_norm"], "batch_statistics")
-    plain32, plain32_changed = _final_worst(single["without_batch_norm"], "running_statistics")
+    bn64, _ = worst_at_last_update(exact["batch_norm"], "batch_statistics")
+    plain64, _ = worst_at_last_update(exact["without_batch_norm"], "running_statistics")
+    bn32, bn32_changed = worst_at_last_update(single["batch_norm"], "batch_statistics")
+    plain32, plain32_changed = worst_at_last_update(
+        single["without_batch_norm"], "running_statistics"
+    )
     holds = bn64 <= ROUNDING_TOLERANCE < plain64
     brief, updates = exact["batch_norm"]["updates"][-1], single["batch_norm"]["updates"][-1]
     n = metrics["test_images"]
@@ -701,13 +696,13 @@ def batch_norm_mirrors_training(results: dict) -> Claim:
 def running_statistics_break_the_mirror(results: dict) -> Claim:
     metrics = results["equivalences"]["metrics"]
     pair = metrics["mirrored_training"]["batch_norm"]
-    batch, batch_changed = _final_worst(pair, "batch_statistics")
-    running, running_changed = _final_worst(pair, "running_statistics")
+    batch, batch_changed = worst_at_last_update(pair, "batch_statistics")
+    running, running_changed = worst_at_last_update(pair, "running_statistics")
     accuracy = pair["modes"]["running_statistics"]["final_accuracy"]
     diff = accuracy["difference"]
     early = metrics["mirrored_training_float64"]["batch_norm"]
-    _, early_running = _final_worst(early, "running_statistics")
-    _, early_batch = _final_worst(early, "batch_statistics")
+    _, early_running = worst_at_last_update(early, "running_statistics")
+    _, early_batch = worst_at_last_update(early, "batch_statistics")
     holds = running > batch
     comparison = (
         f"In float64, after {early['updates'][-1]} updates, when the running averages have "
@@ -743,29 +738,9 @@ def running_statistics_break_the_mirror(results: dict) -> Claim:
 # --- Fashion-MNIST -------------------------------------------------------------------------
 
 
-def _fashion_as_mnist(results: dict) -> dict:
-    """The Fashion-MNIST result laid out as the MNIST experiments' results, so the MNIST
-    claims judge it by the same predicates."""
-    fashion = results["fashion"]
-    m = fashion["metrics"]
-    convnet_seeds = next(iter(m["convnet"]["optimizers"].values()))["difference"]["n"]
-    return {
-        "replication": {
-            "metrics": {"independent_trials": m["independent_trials"]},
-            "config": {
-                "trial_updates": fashion["config"]["trial_updates"],
-                "learning_rate": fashion["config"]["trial_learning_rate"],
-            },
-        },
-        "conditioning": {"metrics": m["conditioning"]},
-        "sweep": {"metrics": m["sweep"]},
-        "convnet": {"metrics": m["convnet"], "seeds": list(range(convnet_seeds))},
-    }
-
-
 def _on_fashion(claim_fn: Callable[[dict], Claim]) -> Callable[[dict], Claim]:
     def fashion_claim(results: dict) -> Claim:
-        claim = claim_fn(_fashion_as_mnist(results))
+        claim = claim_fn(fashion_parts(results["fashion"]))
         return Claim(f"fashion_{claim.id}", claim.holds, claim.statement, claim.values)
 
     fashion_claim.__name__ = f"fashion_{claim_fn.__name__}"

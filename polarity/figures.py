@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 from polarity import paths  # noqa: E402
 from polarity.files import atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: E402
 from polarity.formatting import pct  # noqa: E402
+from polarity.results import fashion_parts  # noqa: E402
 from polarity.style import (  # noqa: E402
     COLUMN_WIDTH,
     ENCODING_COLOURS,
@@ -32,6 +33,7 @@ from polarity.style import (  # noqa: E402
     RC,
     REFERENCE_COLOUR,
 )
+from polarity.tables import MIRROR_CASES, worst_at_last_update  # noqa: E402
 
 FORMATS = ("png", "svg", "pdf")
 # Fixed metadata: the same data gives byte-identical files.
@@ -381,11 +383,11 @@ def data_convnet_curves(result: dict) -> dict:
 
 # --- Equivalences -------------------------------------------------------------------------
 
-# (pair, mode of evaluation) -> label and colour, in the legend's order.
-MIRROR_SERIES = {
-    ("without_batch_norm", "running_statistics"): ("no batch norm", "#D55E00"),
-    ("batch_norm", "running_statistics"): ("batch norm, running statistics", "#009E73"),
-    ("batch_norm", "batch_statistics"): ("batch norm, batch statistics", "#0072B2"),
+# (pair, mode of evaluation) -> colour, in the legend's order; labels as in the table.
+MIRROR_COLOURS = {
+    ("without_batch_norm", "running_statistics"): "#D55E00",
+    ("batch_norm", "running_statistics"): "#009E73",
+    ("batch_norm", "batch_statistics"): "#0072B2",
 }
 
 
@@ -398,7 +400,8 @@ def draw_mirrored_training(result: dict) -> plt.Figure:
         ("predictions_changed", f"test predictions changed (of {metrics['test_images']:,})"),
     )
     for ax, (quantity, label) in zip(axes[0], quantities, strict=True):
-        for (pair, mode), (name, colour) in MIRROR_SERIES.items():
+        for (pair, mode), colour in MIRROR_COLOURS.items():
+            name = MIRROR_CASES[(pair, mode)]
             updates = pairs[pair]["updates"]
             runs = np.asarray(pairs[pair]["modes"][mode][quantity], dtype=float)
             ax.plot(
@@ -428,12 +431,12 @@ def alt_mirrored_training(result: dict) -> str:
     metrics = result["metrics"]
     pairs, exact = metrics["mirrored_training"], metrics["mirrored_training_float64"]
     parts = []
-    for (pair, mode), (name, _) in MIRROR_SERIES.items():
-        final = [r[-1] for r in pairs[pair]["modes"][mode]["max_abs_logit_difference"]]
-        changed = [r[-1] for r in pairs[pair]["modes"][mode]["predictions_changed"]]
-        brief = exact[pair]["modes"][mode]["max_abs_logit_difference"][0][-1]
+    for pair, mode in MIRROR_COLOURS:
+        final, changed = worst_at_last_update(pairs[pair], mode)
+        brief, _ = worst_at_last_update(exact[pair], mode)
         parts.append(
-            f"{name}: largest logit difference {max(final):.2g} and up to {max(changed)} "
+            f"{MIRROR_CASES[(pair, mode)]}: largest logit difference {final:.2g} and up to "
+            f"{changed} "
             f"predictions changed after {pairs[pair]['updates'][-1]} updates "
             f"({brief:.2g} in float64 after {exact[pair]['updates'][-1]})"
         )
@@ -469,17 +472,11 @@ def data_mirrored_training(result: dict) -> dict:
 # --- Fashion-MNIST -------------------------------------------------------------------------
 
 
-def fashion_part(result: dict, part: str) -> dict:
-    """One of the MNIST experiments inside the Fashion-MNIST result, shaped like its own
-    result, so the MNIST figures draw it unchanged."""
-    return {"metrics": result["metrics"][part], "seeds": result["seeds"]}
-
-
 def _on_fashion(*parts: str):
     """Adapt a figure function taking MNIST results to the Fashion-MNIST result."""
 
     def adapt(fn):
-        return lambda result: fn(*(fashion_part(result, p) for p in parts))
+        return lambda result: fn(*(fashion_parts(result)[p] for p in parts))
 
     return adapt
 

@@ -85,6 +85,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|@$~^])")
 
 def md_escape(text) -> str:
     """Escape a string from a config or results file before it enters Markdown."""
+    # format() rather than str(): tests/test_numbers.py traces values through format().
     return _MARKDOWN_SPECIAL.sub(r"\\\1", f"{text}")
 
 

@@ -232,3 +232,13 @@ def test_mismatch_claim_follows_the_cross_polarity_accuracy(all_results):
     trained["normal"]["tested_on"]["inverted"]["mean"] = 0.5
     claim = evaluate(all_results)["polarity_does_not_transfer"]
     assert not claim["holds"] and "keeps some accuracy" in claim["statement"]
+
+
+def test_fashion_figures_count_each_part_s_own_seeds(all_results):
+    """The Fashion-MNIST result holds the seeds of all its parts; the convnet figure must
+    describe the convnet's seeds only."""
+    from polarity.figures import FIGURES
+
+    fashion = all_results["fashion"]
+    spec = next(f for f in FIGURES if f.id == "fig-fashion-convnet-curves")
+    assert f"mean of {fashion['config']['convnet_seeds']} seeds" in spec.alt(fashion)
