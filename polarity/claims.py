@@ -627,7 +627,7 @@ def same_padding_breaks_absorption(results: dict) -> Claim:
         statement = (
             "'Same' padding breaks the identity: its zeros are background for normal images "
             "but ink for inverted ones, so the rewritten network sees every inverted image "
-            f"framed in ink. {zero['predictions_changed']} of {n:,} predictions change and "
+            f"framed in ink. {zero['predictions_changed']:,} of {n:,} predictions change and "
             f"accuracy moves from {pct(zero['accuracy_reference'], 2)} to "
             f"{pct(zero['accuracy_other'], 2)}. Padding inverted images with their "
             "background value, 1, restores every prediction (logits within "
@@ -666,8 +666,8 @@ def batch_norm_mirrors_training(results: dict) -> Claim:
         f"In float32 the mirror is only as good as rounding: the inverted network's first "
         f"layer carries the offset W·1 into the batch mean, and training amplifies the "
         f"rounding. After {updates:,} updates the largest logit difference is {sci(bn32, 2)} "
-        f"and {bn32_changed} of {n:,} predictions differ, against {sci(plain32, 2)} and "
-        f"{plain32_changed} without batch normalisation."
+        f"and {bn32_changed:,} of {n:,} predictions differ, against {sci(plain32, 2)} and "
+        f"{plain32_changed:,} without batch normalisation."
     )
     if holds:
         statement = (
@@ -709,8 +709,8 @@ def running_statistics_break_the_mirror(results: dict) -> Claim:
         f"seen few batches, they change {early_running:,} of {metrics['test_images']:,} test "
         f"predictions where batch statistics change {early_batch}. "
         f"After {pair['updates'][-1]:,} updates, with running statistics the largest logit "
-        f"difference is {sci(running, 2)} and {running_changed} predictions differ, against "
-        f"{sci(batch, 2)} and {batch_changed} with batch statistics; test accuracy is "
+        f"difference is {sci(running, 2)} and {running_changed:,} predictions differ, against "
+        f"{sci(batch, 2)} and {batch_changed:,} with batch statistics; test accuracy is "
         f"{pct(accuracy['normal']['mean'], 2)} for normal and "
         f"{pct(accuracy['inverted']['mean'], 2)} for inverted images (paired difference "
         f"{points(diff['mean'], 2)}, 95 % CI {interval(diff['ci95'], 2, 'points')})."
