@@ -33,6 +33,7 @@ test: venv  ## run the test suite
 bench: venv  ## the benchmarks in benchmarks/ (a few minutes): runner vs. plain Keras
 	$(BIN)/python -m benchmarks.softmax_trials
 	$(BIN)/python -m benchmarks.ensemble_scaling
+	$(BIN)/python -m benchmarks.convnet_epoch
 
 lint: venv  ## ruff lint and format check
 	$(BIN)/ruff check .

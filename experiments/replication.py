@@ -70,11 +70,16 @@ def prepare(config: Config, data_dir=None) -> dict:
     }
 
 
-def models(config: Config, prepared: dict, encodings: list[str], steps_per_execution: int):
-    """One softmax regression per entry of `encodings`, trained together (polarity.ensemble)."""
+def models(
+    config: Config, prepared: dict, encodings: list[str], streams: list[int], steps_per_execution
+):
+    """One softmax regression per entry of `encodings`, trained together (polarity.ensemble);
+    member m trains on the batches of stream `streams[m]`."""
     train = prepared["train"]
     rates = [config.learning_rate] * len(encodings)
-    return SoftmaxEnsemble(train.images, train.labels, encodings, rates, steps_per_execution)
+    return SoftmaxEnsemble(
+        train.images, train.labels, encodings, rates, streams, steps_per_execution
+    )
 
 
 # ## The answer's protocol
@@ -88,12 +93,11 @@ def answer_protocol(config: Config, prepared: dict) -> tuple[dict, dict]:
         len(prepared["train"]), config.batch_size, updates, config.answer_seed
     )
     encodings = list(config.encodings)
-    ensemble = models(config, prepared, encodings, steps_per_execution=block)
-    same_batches = np.stack([batches] * len(encodings))
+    ensemble = models(config, prepared, encodings, [0] * len(encodings), block)
     checkpoints, accuracies = [], []
     with progress_bar("answer protocol", updates) as advance:
         for start in range(0, updates, block):
-            ensemble.train(same_batches[:, start : start + block])
+            ensemble.train(batches[None, start : start + block])
             checkpoints.append(start + block)
             accuracies.append(ensemble.accuracy(test.images, test.labels))
             advance(block)
@@ -132,10 +136,14 @@ def independent_trials(config: Config, prepared: dict) -> dict:
     ]
     members = [(t, e) for t in range(config.trials) for e in encodings]
     ensemble = models(
-        config, prepared, [e for _, e in members], steps_per_execution=config.trial_updates
+        config,
+        prepared,
+        [e for _, e in members],
+        [t for t, _ in members],  # a trial's encodings share its batches
+        config.trial_updates,
     )
     with progress_bar("independent trials", len(members)) as advance:
-        ensemble.train(np.stack([trial_batches[t] for t, _ in members]))
+        ensemble.train(np.stack(trial_batches))
         accuracy = ensemble.accuracy(prepared["test"].images, prepared["test"].labels)
         advance(len(members))
     per_encoding = {

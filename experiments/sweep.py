@@ -61,6 +61,7 @@ def train_all(config: Config, train: data.Split, test: data.Split) -> tuple[np.n
         train.labels,
         [e for e, _, _ in grid],
         [r for _, r, _ in grid],
+        streams=[s for _, _, s in grid],  # a seed's models all share its batches
         steps_per_execution=50,
     )
     last = config.checkpoints[-1]
@@ -68,7 +69,7 @@ def train_all(config: Config, train: data.Split, test: data.Split) -> tuple[np.n
         tutorial_batches(len(train), config.batch_size, last, config.first_seed + s)
         for s in range(config.seeds)
     ]
-    batches = np.stack([schedules[s] for _, _, s in grid])  # (members, updates, batch)
+    batches = np.stack(schedules)  # (seeds, updates, batch)
     accuracy = np.zeros((len(grid), len(config.checkpoints)))
     done = 0
     with progress_bar("learning-rate sweep", last) as advance:

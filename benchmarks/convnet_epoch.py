@@ -1,0 +1,103 @@
+"""One epoch of the Keras MNIST convnet per model: plain `model.fit` against the project's
+runner with 1 and with 5 members, on the same data and batches.
+
+These 2-core machines are noisy (the same epoch measured 18 to 29 ms per update within one
+process), so each contender trains three epochs, taken in turn round by round, and the
+median epoch counts. Building and compiling are timed apart."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import keras
+import numpy as np
+
+from polarity import data
+from polarity.ensemble import ConvnetEnsemble
+from polarity.models import mnist_convnet
+from polarity.training import tutorial_batches
+
+BATCH, RATE, DROPOUT, ROUNDS = 100, 0.05, 0.5, 3  # the keras-io example's dropout
+
+
+def timed(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+class Plain:
+    """What a script does: images encoded as floats, one model, `fit` one epoch at a time."""
+
+    members = 1
+
+    def __init__(self, train: data.Split):
+        self.x = data.encode(train.images, "normal").reshape(-1, 28, 28, 1)
+        self.y = train.labels
+        keras.utils.set_random_seed(0)
+        self.model = mnist_convnet(dropout=DROPOUT)
+        self.model.compile(
+            optimizer=keras.optimizers.SGD(RATE),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+
+    def epoch(self, batches: np.ndarray) -> None:
+        rows = batches.reshape(-1)
+        self.model.fit(self.x[rows], self.y[rows], batch_size=BATCH, shuffle=False, verbose=0)
+
+
+class Runner:
+    """The project's runner; members alternate encodings and share the epoch's batches."""
+
+    def __init__(self, train: data.Split, members: int):
+        self.members = members
+        self.ensemble = ConvnetEnsemble(
+            train.images,
+            train.labels,
+            ["normal", "inverted"] * (members // 2) + ["normal"] * (members % 2),
+            list(range(members)),
+            [RATE] * members,
+            streams=[0] * members,
+            dropout=DROPOUT,
+        )
+
+    def epoch(self, batches: np.ndarray) -> None:
+        self.ensemble.train(batches[None])
+
+
+def main() -> None:
+    train = data.load_dataset("mnist").train
+    n_updates = len(train) // BATCH
+
+    def epoch_batches(r: int) -> np.ndarray:
+        return tutorial_batches(len(train), BATCH, n_updates, seed=r)
+
+    labels = ["model.fit, one model", "runner, 1 member", "runner, 5 members"]
+    makers = [lambda: Plain(train), lambda: Runner(train, 1), lambda: Runner(train, 5)]
+    contenders, setup = [], []
+    for make in makers:  # build, compile and a first epoch (tracing happens there)
+        start = time.perf_counter()
+        contender = make()
+        contender.epoch(epoch_batches(0))
+        setup.append(time.perf_counter() - start)
+        contenders.append(contender)
+    epochs = [[] for _ in contenders]
+    for r in range(1, ROUNDS + 1):
+        batches = epoch_batches(r)
+        for contender, times in zip(contenders, epochs, strict=True):
+            times.append(timed(lambda c=contender, b=batches: c.epoch(b)))
+
+    base = statistics.median(epochs[0])
+    print(f"one epoch ({n_updates} updates of batch {BATCH}) per model, median of {ROUNDS}:")
+    for label, contender, times, first in zip(labels, contenders, epochs, setup, strict=True):
+        per_model = statistics.median(times) / contender.members
+        spread = ", ".join(f"{t:.1f}" for t in times)
+        print(
+            f"  {label:<22}: {per_model:5.1f} s per model ({per_model / base:.2f}x model.fit); "
+            f"epochs {spread} s; build + first epoch {first:.1f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
