@@ -2,14 +2,19 @@
 0 background "just to speed up the training"?
 
 The standard Keras MNIST convnet (two 3x3 convolutions with max pooling, dropout, a dense
-softmax layer) is trained on normal and inverted images with plain SGD and with Adam, for
-several seeds. A seed fixes the initial weights, the dropout masks and the batch order, and
-both encodings share them, so trials pair up. The module records
+layer to 10 logits) is trained on normal and inverted images in several setups: valid and
+same padding, with and without batch normalisation after the first convolution, plain SGD
+on a small grid of learning rates and Adam. Each setup trains several seeds; a seed fixes
+the initial weights and the batch order, which both encodings share, so trials pair up
+(dropout draws its own masks per model). All models of a setup train together as one
+ensemble (polarity.ensemble). The module records
 
-1. test accuracy every `eval_every` updates (learning curves) and at the end;
+1. test accuracy every `eval_every` updates (learning curves) and at the end, and the
+   paired difference between the encodings;
 2. the number of updates each run needs to reach 98 % and 99 % test accuracy;
-3. the wall time per update of each encoding on the same machine: dense kernels multiply
-   zeros like any other number, so a 0 background should buy no speed.
+3. the wall time per update of each encoding with plain `model.fit` on the same machine,
+   rounds of the two taken in turn: dense kernels multiply zeros like any other number, so
+   a 0 background should buy no speed.
 """
 
 from __future__ import annotations
@@ -21,171 +26,200 @@ import keras
 import numpy as np
 
 from polarity import data, stats
+from polarity.ensemble import ConvnetEnsemble
+from polarity.models import mnist_convnet
 from polarity.progress import progress_bar
 from polarity.training import tutorial_batches
 
 TARGETS = (0.98, 0.99)
+POLARITIES = ("normal", "inverted")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One way to build and train the convnet."""
+
+    padding: str = "valid"
+    batch_norm: bool = False
+    optimizer: str = "sgd"
+    learning_rate: float = 0.03
+
+    @property
+    def name(self) -> str:
+        norm = "+bn" if self.batch_norm else ""
+        return f"{self.padding}{norm}-{self.optimizer}-{self.learning_rate:g}"
+
+
+ADAM = 0.001  # Keras's default learning rate for Adam
+
+# The keras-io convnet with SGD on a half-decade grid of learning rates and with Adam.
+# Batch normalisation, which removes the offset inversion adds to the first layer, is tried
+# at the top of the grid, where the offset's curvature should hurt most; 'same' padding,
+# whose zero frame is ink to inverted images, in the middle.
+SETUPS = (
+    Setup("valid", False, "sgd", 0.01),
+    Setup("valid", False, "sgd", 0.03),
+    Setup("valid", False, "sgd", 0.1),
+    Setup("valid", False, "adam", ADAM),
+    Setup("valid", True, "sgd", 0.1),
+    Setup("same", False, "sgd", 0.03),
+)
 
 
 @dataclass(frozen=True)
 class Config:
     dataset: str = "mnist"
-    encodings: tuple[str, ...] = ("normal", "inverted")
-    # (name, learning rate): Keras's defaults for Adam; SGD at a rate that trains well.
-    optimizers: tuple[tuple[str, float], ...] = (("sgd", 0.05), ("adam", 0.001))
+    setups: tuple[Setup, ...] = SETUPS
+    dropout: float = 0.5  # before the dense layer, as in the keras-io example
     seeds: int = 5
     first_seed: int = 3000
-    updates: int = 1200  # two epochs of 60,000 images in batches of 100
-    eval_every: int = 100
+    updates: int = 600  # one epoch of 60,000 images in batches of 100
+    eval_every: int = 150
     batch_size: int = 100
+    timing_rounds: int = 8  # rounds of `timing_updates` updates per encoding, in turn
+    timing_updates: int = 50
     train_images: int = 60000  # the smoke profile uses fewer training...
     test_images: int = 10000  # ...and test images
 
 
 PROFILES = {
     "smoke": Config(
-        optimizers=(("adam", 0.001),),
+        setups=(Setup("valid", False, "adam", ADAM),),
         seeds=2,
         updates=40,
         eval_every=20,
+        timing_rounds=2,
+        timing_updates=10,
         train_images=2000,
         test_images=1000,
     ),
-    "quick": Config(seeds=2, updates=400),
+    "quick": Config(
+        setups=(Setup("valid", False, "adam", ADAM),),
+        seeds=3,
+        updates=100,
+        eval_every=50,
+        timing_rounds=3,
+        timing_updates=20,
+        test_images=2000,
+    ),
     "full": Config(),
 }
-
-
-def build_model(optimizer: str, learning_rate: float, seed: int) -> keras.Model:
-    """The keras-io MNIST convnet, with logits out; initial weights fixed by `seed`."""
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            keras.layers.Conv2D(32, 3, activation="relu"),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Conv2D(64, 3, activation="relu"),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Flatten(),
-            keras.layers.Dropout(0.5),
-            keras.layers.Dense(10),
-        ],
-        name="mnist_convnet",
-    )
-    optimizers = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}
-    model.compile(
-        optimizer=optimizers[optimizer](learning_rate=learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    return model
-
-
-def test_accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, chunk: int = 2000) -> float:
-    correct = 0
-    for start in range(0, len(x), chunk):
-        logits = model(x[start : start + chunk], training=False)
-        predicted = keras.ops.convert_to_numpy(keras.ops.argmax(logits, axis=-1))
-        correct += int(np.sum(predicted == y[start : start + chunk]))
-    return correct / len(x)
-
-
-def train_one(
-    config: Config,
-    optimizer: tuple[str, float],
-    seed: int,
-    x_train,
-    y_train,
-    x_test,
-    y_test,
-    advance,
-) -> dict:
-    """One run: learning curve, and the wall time of the training steps alone (after the
-    first block, whose time includes compiling the training step)."""
-    model = build_model(*optimizer, seed)
-    batches = tutorial_batches(len(y_train), config.batch_size, config.updates, seed)
-    updates, accuracy, block_seconds = [], [], []
-    for start in range(0, config.updates, config.eval_every):
-        rows = batches[start : start + config.eval_every].reshape(-1)
-        began = time.perf_counter()
-        model.fit(
-            x_train[rows],
-            y_train[rows],
-            batch_size=config.batch_size,
-            epochs=1,
-            shuffle=False,
-            verbose=0,
-        )
-        block_seconds.append(time.perf_counter() - began)
-        updates.append(start + config.eval_every)
-        accuracy.append(test_accuracy(model, x_test, y_test))
-        advance(config.eval_every)
-    timed = block_seconds[1:] or block_seconds
-    return {
-        "updates": updates,
-        "accuracy": accuracy,
-        "seconds_per_update": sum(timed) / (len(timed) * config.eval_every),
-    }
 
 
 def first_reaching(updates: list[int], accuracy: list[float], target: float) -> int | None:
     return next((u for u, a in zip(updates, accuracy, strict=True) if a >= target), None)
 
 
-def run(config: Config, data_dir=None) -> dict:
-    """Train every optimiser x encoding x seed; summarise curves, finals, targets and time."""
+def train_setup(config: Config, setup: Setup, train: data.Split, test: data.Split, advance):
+    """Every encoding x seed of one setup as one ensemble; accuracy (members, checkpoints)."""
+    seeds = [config.first_seed + s for s in range(config.seeds)]
+    members = [(e, s) for s in range(config.seeds) for e in POLARITIES]
+    ensemble = ConvnetEnsemble(
+        train.images,
+        train.labels,
+        [e for e, _ in members],
+        [seeds[s] for _, s in members],
+        [setup.learning_rate] * len(members),
+        setup.optimizer,
+        streams=[s for _, s in members],  # a seed's encodings share its batches
+        padding=setup.padding,
+        batch_norm=setup.batch_norm,
+        dropout=config.dropout,
+        steps_per_execution=config.eval_every,
+    )
+    batches = np.stack(
+        [tutorial_batches(len(train), config.batch_size, config.updates, s) for s in seeds]
+    )
+    accuracy = []
+    for start in range(0, config.updates, config.eval_every):
+        ensemble.train(batches[:, start : start + config.eval_every])
+        accuracy.append(ensemble.accuracy(test.images, test.labels))
+        advance(config.eval_every)
+    return members, np.stack(accuracy, axis=1)
+
+
+def summarise(config: Config, setup: Setup, members, accuracy: np.ndarray) -> dict:
+    updates = list(range(config.eval_every, config.updates + 1, config.eval_every))
+    per_encoding = {}
+    for encoding in POLARITIES:
+        curves = accuracy[[i for i, (e, _) in enumerate(members) if e == encoding]]
+        finals = [float(a) for a in curves[:, -1]]
+        per_encoding[encoding] = {
+            "final": {**stats.mean_ci(finals), "values": finals},
+            "curves": curves.tolist(),
+            "updates_to_reach": {
+                f"{t:.2f}": [first_reaching(updates, list(c), t) for c in curves] for t in TARGETS
+            },
+        }
+    return {
+        "padding": setup.padding,
+        "batch_norm": setup.batch_norm,
+        "optimizer": setup.optimizer,
+        "learning_rate": setup.learning_rate,
+        "updates": updates,
+        "encodings": per_encoding,
+        "difference": stats.paired_difference(
+            per_encoding["normal"]["final"]["values"], per_encoding["inverted"]["final"]["values"]
+        ),
+    }
+
+
+def time_per_update(config: Config, train: data.Split) -> dict:
+    """Seconds per training update of plain `model.fit` on each encoding, the encodings
+    taken in turn round by round so that the machine's drifts fall on both alike."""
+    x = {e: data.encode(train.images, e).reshape(-1, 28, 28, 1) for e in POLARITIES}
+    models = {}
+    for encoding in POLARITIES:
+        keras.utils.set_random_seed(config.first_seed)
+        models[encoding] = mnist_convnet(dropout=config.dropout)
+        models[encoding].compile(
+            optimizer=keras.optimizers.SGD(0.01),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+    n = config.timing_updates * config.batch_size
+    seconds = {e: [] for e in POLARITIES}
+    for r in range(config.timing_rounds + 1):  # round 0 compiles and is not counted
+        rows = np.random.default_rng(r).permutation(len(train))[:n]
+        for encoding, model in models.items():
+            began = time.perf_counter()
+            model.fit(
+                x[encoding][rows], train.labels[rows], batch_size=config.batch_size, verbose=0
+            )
+            if r:
+                seconds[encoding].append((time.perf_counter() - began) / config.timing_updates)
+    return {
+        "encodings": {e: {**stats.mean_ci(s), "values": s} for e, s in seconds.items()},
+        "difference": stats.paired_difference(seconds["normal"], seconds["inverted"]),
+    }
+
+
+def train_setups(config: Config, data_dir=None) -> dict:
+    """Train every setup x encoding x seed; per setup, its curves, finals and targets."""
     dataset = data.load_dataset(config.dataset, data_dir)
     train = data.Split(
-        dataset.train.images[: config.train_images], dataset.train.labels[: config.train_images]
+        dataset.train.images[: config.train_images],
+        dataset.train.labels[: config.train_images].astype(np.int32),
     )
-    y_train = train.labels.astype(np.int32)
-    y_test = dataset.test.labels[: config.test_images].astype(np.int32)
-    seeds = [config.first_seed + s for s in range(config.seeds)]
-    test_images = dataset.test.images[: config.test_images]
-    x_train = {e: data.encode(train.images, e).reshape(-1, 28, 28, 1) for e in config.encodings}
-    x_test = {e: data.encode(test_images, e).reshape(-1, 28, 28, 1) for e in config.encodings}
-    runs = {(name, e): [] for name, _ in config.optimizers for e in config.encodings}
-    total = len(config.optimizers) * len(config.encodings) * len(seeds) * config.updates
-    with progress_bar("convnet", total) as advance:
-        # Encodings alternate run by run, so any load on the machine falls on both alike.
-        for name, rate in config.optimizers:
-            for seed in seeds:
-                for e in config.encodings:
-                    runs[(name, e)].append(
-                        train_one(
-                            config,
-                            (name, rate),
-                            seed,
-                            x_train[e],
-                            y_train,
-                            x_test[e],
-                            y_test,
-                            advance,
-                        )
-                    )
+    test = data.Split(
+        dataset.test.images[: config.test_images], dataset.test.labels[: config.test_images]
+    )
+    setups = {}
+    with progress_bar("convnet", len(config.setups) * config.updates) as advance:
+        for setup in config.setups:
+            members, accuracy = train_setup(config, setup, train, test, advance)
+            setups[setup.name] = summarise(config, setup, members, accuracy)
+    return {"seeds": [config.first_seed + s for s in range(config.seeds)], "setups": setups}
 
-    metrics = {}
-    for name, rate in config.optimizers:
-        per_encoding = {}
-        for encoding in config.encodings:
-            seed_runs = runs[(name, encoding)]
-            finals = [r["accuracy"][-1] for r in seed_runs]
-            reach = {
-                f"{t:.2f}": [first_reaching(r["updates"], r["accuracy"], t) for r in seed_runs]
-                for t in TARGETS
-            }
-            per_encoding[encoding] = {
-                "final": {**stats.mean_ci(finals), "values": finals},
-                "curves": [r["accuracy"] for r in seed_runs],
-                "updates_to_reach": reach,
-                "seconds_per_update": stats.mean_ci([r["seconds_per_update"] for r in seed_runs]),
-            }
-        first, second = config.encodings[:2]
-        metrics[name] = {
-            "learning_rate": rate,
-            "updates": runs[(name, config.encodings[0])][0]["updates"],
-            "encodings": per_encoding,
-            "difference": stats.paired_difference(
-                per_encoding[first]["final"]["values"], per_encoding[second]["final"]["values"]
-            ),
-        }
-    return {"seeds": seeds, "metrics": {"optimizers": metrics}}
+
+def run(config: Config, data_dir=None) -> dict:
+    """The setups trained and summarised, and the time per update of each encoding."""
+    trained = train_setups(config, data_dir)
+    train = data.load_dataset(config.dataset, data_dir).train
+    train = data.Split(train.images[: config.train_images], train.labels[: config.train_images])
+    return {
+        "seeds": trained["seeds"],
+        "metrics": {
+            "setups": trained["setups"],
+            "seconds_per_update": time_per_update(config, train),
+        },
+    }

@@ -71,7 +71,7 @@ PROFILES = {
         test_images=1000,
         float64_updates=5,
     ),
-    "quick": Config(updates=50, eval_every=25, float64_updates=10),
+    "quick": Config(updates=50, eval_every=25, test_images=2000, float64_updates=10),
     "full": Config(),
 }
 

@@ -34,7 +34,7 @@ class Config:
     convnet_seeds: int = 5
     convnet_seed: int = 6300
     convnet_updates: int = 600  # one epoch of 60,000 images in batches of 100
-    convnet_eval_every: int = 100
+    convnet_eval_every: int = 150
     train_images: int = 60000  # the smoke profile uses fewer training...
     test_images: int = 10000  # ...and test images for the convnet
 
@@ -58,6 +58,7 @@ PROFILES = {
         convnet_seeds=3,
         convnet_updates=100,
         convnet_eval_every=50,
+        test_images=2000,
     ),
     "full": Config(),
 }
@@ -88,11 +89,10 @@ def run(config: Config, data_dir=None) -> dict:
         ),
         data_dir,
     )
-    network = convnet.run(
+    network = convnet.train_setups(
         convnet.Config(
             dataset=config.dataset,
-            encodings=POLARITIES,
-            optimizers=(config.convnet_optimizer,),
+            setups=(convnet.Setup("valid", False, *config.convnet_optimizer),),
             seeds=config.convnet_seeds,
             first_seed=config.convnet_seed,
             updates=config.convnet_updates,
@@ -112,6 +112,6 @@ def run(config: Config, data_dir=None) -> dict:
             "independent_trials": trials,
             "conditioning": curvature["metrics"],
             "sweep": rates["metrics"],
-            "convnet": network["metrics"],
+            "convnet": {"setups": network["setups"]},
         },
     }

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 from polarity import paths  # noqa: E402
 from polarity.files import atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: E402
-from polarity.formatting import pct  # noqa: E402
+from polarity.formatting import pct, setup_label  # noqa: E402
 from polarity.results import fashion_parts  # noqa: E402
 from polarity.style import (  # noqa: E402
     COLUMN_WIDTH,
@@ -326,16 +326,25 @@ def data_lr_sweep(sweep: dict, conditioning: dict) -> dict:
 
 
 def draw_convnet_curves(result: dict) -> plt.Figure:
-    optimizers = result["metrics"]["optimizers"]
-    fig, axes = panels(len(optimizers), 2 * COLUMN_WIDTH, 2.2, sharey=True)
+    setups = result["metrics"]["setups"]
+    columns = min(len(setups), 4)
+    rows = -(-len(setups) // columns)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(2 * COLUMN_WIDTH, 0.3 + 1.9 * rows),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        constrained_layout=True,
+    )
     lowest = 1.0
-    for ax, (name, entry) in zip(axes[0], optimizers.items(), strict=True):
+    for ax, entry in zip(axes.flat, setups.values(), strict=False):
         for encoding, runs in entry["encodings"].items():
             curves = np.asarray(runs["curves"])
-            mean = curves.mean(axis=0)
             lowest = min(lowest, float(curves.min()))
             colour = ENCODING_COLOURS[encoding]
-            ax.plot(entry["updates"], mean, color=colour, label=encoding)
+            ax.plot(entry["updates"], curves.mean(axis=0), color=colour, marker=".", label=encoding)
             ax.fill_between(
                 entry["updates"],
                 curves.min(axis=0),
@@ -344,12 +353,14 @@ def draw_convnet_curves(result: dict) -> plt.Figure:
                 alpha=0.2,
                 linewidth=0,
             )
-        ax.set_title(
-            f"{name.upper() if name == 'sgd' else name.capitalize()}, "
-            f"learning rate {entry['learning_rate']:g}"
-        )
+        title = setup_label(entry).replace(" at learning rate ", " ").replace(" and ", ",\n", 1)
+        ax.set_title(title, fontsize="small")
+    for ax in axes.flat[len(setups) :]:
+        ax.set_axis_off()
+    for ax in axes[-1]:
         ax.set_xlabel("updates (batch 100)")
-    axes[0][0].set_ylabel("test accuracy")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("test accuracy")
     axes[0][0].set_ylim(max(0.0, lowest - 0.02), 1.0)
     axes[0][-1].legend(loc="lower right", frameon=False)
     return fig
@@ -357,15 +368,15 @@ def draw_convnet_curves(result: dict) -> plt.Figure:
 
 def alt_convnet_curves(result: dict) -> str:
     parts = []
-    for name, entry in result["metrics"]["optimizers"].items():
+    for entry in result["metrics"]["setups"].values():
         finals = ", ".join(
             f"{e} {pct(r['final']['mean'], 2)}" for e, r in entry["encodings"].items()
         )
-        parts.append(f"{name}: final mean accuracy {finals}")
+        parts.append(f"{setup_label(entry)}: final mean accuracy {finals}")
     seeds = len(result["seeds"])
     return (
         "Line charts of the convnet's test accuracy against updates, one panel per "
-        f"optimiser, mean of {seeds} seeds per encoding with the range shaded; "
+        f"setup, mean of {seeds} seeds per encoding with the range shaded; "
         + "; ".join(parts)
         + "."
     )
@@ -377,7 +388,7 @@ def data_convnet_curves(result: dict) -> dict:
             "updates": entry["updates"],
             "curves": {e: r["curves"] for e, r in entry["encodings"].items()},
         }
-        for name, entry in result["metrics"]["optimizers"].items()
+        for name, entry in result["metrics"]["setups"].items()
     }
 
 

@@ -89,7 +89,31 @@ def md_escape(text) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", f"{text}")
 
 
+OPTIMISER_NAMES = {"sgd": "SGD", "adam": "Adam"}
+
+
+def setup_label(entry: dict) -> str:
+    """A convnet setup in words: "SGD at learning rate 0.03", "batch normalisation and
+    Adam at learning rate 0.001", "'same' padding and ...". Valid padding is the default."""
+    optimiser = f"{OPTIMISER_NAMES[entry['optimizer']]} at learning rate {entry['learning_rate']:g}"
+    changes = ["batch normalisation"] * entry["batch_norm"]
+    changes += ["'same' padding"] * (entry["padding"] == "same")
+    return " and ".join([*changes, optimiser])
+
+
 FILTERS = {
     f.__name__: f
-    for f in (pct, prop, points, interval, pvalue, seconds, sci, count, seeds, md_escape)
+    for f in (
+        pct,
+        prop,
+        points,
+        interval,
+        pvalue,
+        seconds,
+        sci,
+        count,
+        seeds,
+        md_escape,
+        setup_label,
+    )
 }

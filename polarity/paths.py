@@ -8,10 +8,6 @@ RESULTS_OF_RECORD = REPORT / "results"  # committed results of the `full` profil
 FIGURES = REPORT / "figures"
 TEMPLATES = ROOT / "templates"
 BUILD = ROOT / "build"  # scratch: results of non-full profiles, intermediate render files
-SITE = ROOT / "_site"  # Quarto's output-dir; the fallback renderer writes the same layout
-ARTICLE_SOURCE = REPORT / "index.qmd"
-CLAIMS = REPORT / "claims.json"
-BIBLIOGRAPHY = REPORT / "references.bib"
 
 # Data sets: the folder beside the checkout that development machines and CI share.
 SHARED_DATA = ROOT.parent / "shared" / "data"

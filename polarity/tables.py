@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 from polarity.files import atomic_write_text
+from polarity.formatting import setup_label
 
 
 def replication_rows(results: dict) -> list[dict]:
@@ -69,14 +70,17 @@ def conditioning_rows(results: dict) -> list[dict]:
 
 def convnet_rows(results: dict) -> list[dict]:
     rows = []
-    for name, entry in results["convnet"]["metrics"]["optimizers"].items():
+    for entry in results["convnet"]["metrics"]["setups"].values():
         for encoding, r in entry["encodings"].items():
             reached = {
                 t: [u for u in runs if u is not None] for t, runs in r["updates_to_reach"].items()
             }
             rows.append(
                 {
-                    "optimizer": name,
+                    "setup": setup_label(entry),
+                    "padding": entry["padding"],
+                    "batch_norm": entry["batch_norm"],
+                    "optimizer": entry["optimizer"],
                     "learning_rate": entry["learning_rate"],
                     "encoding": encoding,
                     "seeds": r["final"]["n"],
@@ -90,7 +94,6 @@ def convnet_rows(results: dict) -> list[dict]:
                         )
                         for t in reached
                     },
-                    "ms_per_update": r["seconds_per_update"]["mean"] * 1000,
                 }
             )
     return rows
@@ -183,7 +186,7 @@ def fashion_rows(results: dict) -> list[dict]:
     m = results["fashion"]["metrics"]
     updates = m["sweep"]["grid"]["checkpoints"][-1]
     last = str(updates)
-    (optimizer, network), *_ = m["convnet"]["optimizers"].items()
+    network, *_ = m["convnet"]["setups"].values()
     rows = []
     for polarity in ("normal", "inverted"):
         trials = m["independent_trials"][polarity]
@@ -202,7 +205,7 @@ def fashion_rows(results: dict) -> list[dict]:
                 "sweep_updates": updates,
                 "best_learning_rate": best["learning_rate"],
                 "best_accuracy": best["mean"],
-                "convnet_optimizer": optimizer,
+                "convnet_optimizer": network["optimizer"],
                 "convnet_updates": network["updates"][-1],
                 "convnet_accuracy": final["mean"],
                 "convnet_ci95_low": final["ci95"][0],

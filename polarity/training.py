@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import keras
 import numpy as np
 
@@ -29,13 +27,3 @@ def train(model: keras.Model, x: np.ndarray, y: np.ndarray, batches: np.ndarray)
     """One SGD update per row of `batches` (indices into x and y)."""
     for index in batches:
         model.train_on_batch(x[index], y[index])
-
-
-def train_in_blocks(
-    model: keras.Model, x: np.ndarray, y: np.ndarray, batches: np.ndarray, block: int
-) -> Iterator[int]:
-    """Train block by block, yielding the number of updates done after each block, so the
-    caller can measure the model between blocks."""
-    for start in range(0, len(batches), block):
-        train(model, x, y, batches[start : start + block])
-        yield min(start + block, len(batches))
