@@ -14,6 +14,7 @@ NAMES = (
     "conditioning",
     "sweep",
     "convnet",
+    "speed",
     "mismatch",
     "equivalences",
     "fashion",

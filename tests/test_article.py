@@ -199,29 +199,45 @@ def test_claims_needing_absent_encodings_are_left_out(all_results):
 
 def test_convnet_claims_quote_the_results(all_results):
     claims = evaluate(all_results)
-    optimisers = all_results["convnet"]["metrics"]["optimizers"]
-    for name, entry in optimisers.items():
-        normal = entry["encodings"]["normal"]["final"]["mean"]
-        assert formatting.pct(normal, 2) in claims["convnet_difference"]["statement"], name
-    ratios = claims["zeros_buy_no_speed"]["values"]["inverted_over_normal"]
-    for name, entry in optimisers.items():
-        times = {e: r["seconds_per_update"]["mean"] for e, r in entry["encodings"].items()}
-        assert ratios[name] == pytest.approx(times["inverted"] / times["normal"])
+    setups = all_results["convnet"]["metrics"]["setups"]
+    statement = claims["convnet_difference"]["statement"]
+    verdicts = claims["convnet_difference"]["values"]["verdicts"]
+    assert set(verdicts) == set(setups)
+    for name, entry in setups.items():
+        low, high = entry["difference"]["ci95"]
+        alike = verdicts[name] == "no difference can be told from chance"
+        assert alike == (low <= 0 <= high), name
+        if not alike:  # each setup that differs is quoted with its accuracies
+            normal = entry["encodings"]["normal"]["final"]["mean"]
+            assert formatting.pct(normal, 2) in statement, name
+    timing = all_results["speed"]["metrics"]["convnet"]["encodings"]
+    ratio = claims["zeros_buy_no_speed"]["values"]["inverted_over_normal"]
+    assert ratio == pytest.approx(timing["inverted"]["mean"] / timing["normal"]["mean"])
 
 
 def test_speed_claim_follows_the_measured_times(all_results):
-    for entry in all_results["convnet"]["metrics"]["optimizers"].values():
-        entry["encodings"]["inverted"]["seconds_per_update"]["mean"] *= 2
+    all_results["speed"]["metrics"]["convnet"]["encodings"]["inverted"]["mean"] *= 2
     claim = evaluate(all_results)["zeros_buy_no_speed"]
     assert not claim["holds"]
     assert claim["statement"].startswith("Time per training update differs")
 
 
-def test_convnet_verdict_follows_the_confidence_interval(all_results):
-    for entry in all_results["convnet"]["metrics"]["optimizers"].values():
-        entry["difference"]["ci95"] = [0.001, 0.002]
+@pytest.mark.parametrize(
+    "ci95, verdict",
+    [([0.001, 0.002], "normal inputs end ahead"), ([-0.002, -0.001], "inverted inputs end ahead")],
+)
+def test_convnet_verdict_follows_the_confidence_interval(all_results, ci95, verdict):
+    setups = all_results["convnet"]["metrics"]["setups"]
+    for entry in setups.values():
+        entry["difference"]["ci95"] = [-0.001, 0.001]
+    last = list(setups.values())[-1]
+    last["difference"]["ci95"] = ci95
     claim = evaluate(all_results)["convnet_difference"]
-    assert not claim["holds"] and "normal inputs end ahead" in claim["statement"]
+    assert not claim["holds"] and verdict in claim["statement"]
+    assert f"in {len(setups) - 1} of its {len(setups)} setups no difference" in claim["statement"]
+    for entry in setups.values():
+        entry["difference"]["ci95"] = [-0.001, 0.001]
+    assert evaluate(all_results)["convnet_difference"]["holds"]
 
 
 def test_mismatch_claim_follows_the_cross_polarity_accuracy(all_results):
