@@ -520,10 +520,10 @@ def convnet_difference(results: dict) -> Claim:
     parts = []
     if alike:
         diffs = [setups[name]["difference"]["mean"] for name in alike]
+        labels = "; ".join(setup_label(setups[name]) for name in alike)
         parts.append(
-            f"in {len(alike)} of its {len(setups)} setups no difference between the "
-            f"encodings can be told from chance (paired differences from "
-            f"{points(min(diffs), 2)} to {points(max(diffs), 2)})"
+            f"no difference between the encodings can be told from chance with {labels} "
+            f"(paired differences from {points(min(diffs), 2)} to {points(max(diffs), 2)})"
         )
     for name in differing:
         entry = setups[name]
@@ -531,8 +531,8 @@ def convnet_difference(results: dict) -> Claim:
     statement = f"{opening}, " + "; ".join(parts) + "."
     if differing:
         statement += (
-            f" These are {len(setups)} tests at the 5 % level, so about one in twenty setups "
-            "would show a difference by chance alone."
+            " Each setup is a test at the 5 % level, so about one setup in twenty would show "
+            "a difference by chance alone."
         )
     return Claim("convnet_difference", holds, statement, {"verdicts": verdicts})
 
@@ -545,7 +545,7 @@ def zeros_buy_no_speed(results: dict) -> Claim:
     holds = abs(ratio - 1) < 0.1
     listed = (
         f"{times['normal'] * 1000:.1f} ms for normal and {times['inverted'] * 1000:.1f} ms for "
-        f"inverted images (mean of {rounds} rounds of `model.fit` with the two taken in turn, "
+        f"inverted images (mean of {rounds} rounds of model.fit with the two taken in turn, "
         f"paired difference {timing['difference']['mean'] * 1000:.1f} ms, "
         f"{pvalue(timing['difference']['p_value'])})"
     )

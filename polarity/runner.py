@@ -63,6 +63,11 @@ def run_experiment(
         leftover.unlink(missing_ok=True)
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     start = time.perf_counter()
+    # Every global generator starts from the same state, so whatever an experiment draws
+    # without a seed of its own (a layer's dropout masks) repeats from run to run.
+    import keras  # here, not at the top: building the report must not import Keras
+
+    keras.utils.set_random_seed(0)
     outcome = module.run(module.PROFILES[profile], data_dir)
     result = {
         "schema_version": SCHEMA_VERSION,

@@ -72,9 +72,6 @@ def convnet_rows(results: dict) -> list[dict]:
     rows = []
     for entry in results["convnet"]["metrics"]["setups"].values():
         for encoding, r in entry["encodings"].items():
-            reached = {
-                t: [u for u in runs if u is not None] for t, runs in r["updates_to_reach"].items()
-            }
             rows.append(
                 {
                     "setup": setup_label(entry),
@@ -87,12 +84,10 @@ def convnet_rows(results: dict) -> list[dict]:
                     "final_accuracy": r["final"]["mean"],
                     "final_ci95_low": r["final"]["ci95"][0],
                     "final_ci95_high": r["final"]["ci95"][1],
-                    **{f"runs_reaching_{t}": len(reached[t]) for t in reached},
+                    # Each seed's first update at the target, "–" where it never got there.
                     **{
-                        f"mean_updates_to_{t}": (
-                            sum(reached[t]) / len(reached[t]) if reached[t] else None
-                        )
-                        for t in reached
+                        f"updates_to_{t}": ", ".join(f"{u}" if u is not None else "–" for u in runs)
+                        for t, runs in r["updates_to_reach"].items()
                     },
                 }
             )

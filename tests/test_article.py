@@ -72,7 +72,14 @@ def test_quarto_ids_are_not_jinja_comments(tmp_path):
 
 def test_results_of_record_support_the_headline_claims(results):
     claims = evaluate(results)
-    assert claims["replication_reproduces_answer"]["holds"]
+    replication = claims["replication_reproduces_answer"]["values"]
+    # The normal run, below its stability edge, reproduces the answer's number to within a
+    # tenth of a point. The inverted run trains 15 times past its edge, where rounding alone
+    # moves its mean by tenths of a point (0.830 and 0.827 from two orders of the same sums,
+    # results of record of 2026-11-26), so whether it lands within the claim's 1 point is
+    # not a property of the code: the article prints whichever is true, and the tests of
+    # the claim's wording check both cases.
+    assert abs(replication["ours"]["normal"] - replication["reported"]["normal"]) < 0.001
     assert claims["trials_difference"]["holds"]
     assert claims["never_inked_weights_stay_put"]["holds"]
 
@@ -122,6 +129,16 @@ def test_an_inconclusive_difference_says_so(results):
     claim = evaluate(results)["trials_difference"]
     assert not claim["holds"]
     assert "no difference between the encodings can be told from chance" in claim["statement"]
+
+
+def test_replication_within_tolerance_says_it_reproduces(results):
+    protocol = results["replication"]["metrics"]["answer_protocol"]
+    reported = results["replication"]["reference"]["answer_reported"]
+    for encoding in ("normal", "inverted"):
+        protocol[encoding]["mean"] = reported[encoding] + 0.005
+    claim = evaluate(results)["replication_reproduces_answer"]
+    assert claim["holds"]
+    assert claim["statement"].startswith("Rerunning the answer's protocol reproduces its numbers")
 
 
 def test_replication_outside_tolerance_says_it_does_not_reproduce(results):
@@ -234,7 +251,7 @@ def test_convnet_verdict_follows_the_confidence_interval(all_results, ci95, verd
     last["difference"]["ci95"] = ci95
     claim = evaluate(all_results)["convnet_difference"]
     assert not claim["holds"] and verdict in claim["statement"]
-    assert f"in {len(setups) - 1} of its {len(setups)} setups no difference" in claim["statement"]
+    assert "no difference between the encodings can be told from chance with" in claim["statement"]
     for entry in setups.values():
         entry["difference"]["ci95"] = [-0.001, 0.001]
     assert evaluate(all_results)["convnet_difference"]["holds"]

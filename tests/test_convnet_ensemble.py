@@ -37,10 +37,12 @@ def float64_encode(images, encoding):
 
 @pytest.fixture(scope="module")
 def float64():
-    previous = keras.config.floatx()
+    previous, policy = keras.config.floatx(), keras.config.dtype_policy()
     keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")  # another test may have fixed the policy
     yield
     keras.config.set_floatx(previous)
+    keras.config.set_dtype_policy(policy)
 
 
 def alone(images, labels, encoding, seed, rate, optimizer, batches, **variant):
