@@ -314,8 +314,8 @@ class ConvnetEnsemble(Ensemble):
         "sgd", with one learning rate per member, or "adam", whose members share one rate.
     padding, batch_norm, dropout:
         The variant of the convnet, shared by all members (see `mnist_convnet`). Dropout
-        draws its own masks here: members match single models in distribution, not mask for
-        mask.
+        draws its own masks here, seeded by `seeds`: members match single models in
+        distribution, not mask for mask, and the same seeds give the same masks.
     """
 
     def __init__(
@@ -355,7 +355,9 @@ class ConvnetEnsemble(Ensemble):
             keras.layers.MaxPooling2D(2),
             self.weighted[-2],
             keras.layers.MaxPooling2D(2),
-            *([keras.layers.Dropout(dropout)] if dropout else []),
+            # Seeded from the members' seeds: an unseeded Dropout draws its seed from
+            # Python's global generator, and the masks would differ from run to run.
+            *([keras.layers.Dropout(dropout, seed=seeds[0])] if dropout else []),
             self.weighted[-1],
         ]
         self.layers = keras.Sequential(stack)

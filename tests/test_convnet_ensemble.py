@@ -103,3 +103,20 @@ def test_adam_members_share_one_learning_rate(mnist):
     images, labels = mnist.train.images[:100], mnist.train.labels[:100]
     with pytest.raises(ValueError, match="share one learning rate"):
         ConvnetEnsemble(images, labels, ["normal"] * 2, [1, 2], [1e-3, 1e-2], "adam")
+
+
+def test_same_seeds_give_the_same_dropout_masks(mnist):
+    """Built directly, outside `polarity run`, with the global generators in different states:
+    the dropout masks, and so the trained weights, still repeat."""
+    images, labels = mnist.train.images[:500], mnist.train.labels[:500].astype(np.int32)
+    batches = tutorial_batches(500, 50, 3, 41)[None]
+    trained = []
+    for global_seed in (1, 2):
+        keras.utils.set_random_seed(global_seed)
+        ensemble = ConvnetEnsemble(
+            images, labels, ["normal"], [41], [0.1], dropout=0.5, steps_per_execution=3
+        )
+        ensemble.train(batches)
+        trained.append(ensemble.member(0, mnist_convnet(dropout=0.5)))
+    for first, second in zip(*trained, strict=True):
+        np.testing.assert_array_equal(first, second)
