@@ -109,47 +109,52 @@ def data_mean_images(result: dict) -> dict:
 
 def draw_answer_learning_curves(result: dict) -> plt.Figure:
     protocol = result["metrics"]["answer_protocol"]
+    orders = result["metrics"]["answer_protocol_orders"]
     reported = result["reference"]["answer_reported"]
     fig, ax = plt.subplots()
     for encoding, run in protocol.items():
         colour = ENCODING_COLOURS[encoding]
-        ax.plot(
-            run["curve"]["updates"],
-            run["curve"]["accuracy"],
-            color=colour,
-            label=f"{encoding}: mean {run['mean']:.3f}",
-        )
-        ax.axhline(run["mean"], color=colour, linestyle="--", linewidth=0.8)
+        updates = run["curve"]["updates"]
+        for curve in orders[encoding]["curves"][1:]:  # the other batch orders, faint
+            ax.plot(updates, curve, color=colour, linewidth=0.5, alpha=0.25)
+        ax.plot(updates, run["curve"]["accuracy"], color=colour, linewidth=1.0, label=encoding)
+        ax.axhline(orders[encoding]["mean"], color=colour, linestyle="--", linewidth=0.8)
         ax.axhline(reported[encoding], color=colour, linestyle=":", linewidth=0.8)
     ax.plot([], [], color=REFERENCE_COLOUR, linestyle="--", label="our mean")
     ax.plot([], [], color=REFERENCE_COLOUR, linestyle=":", label="the answer's mean")
     ax.set_xlabel("SGD updates")
     ax.set_ylabel("test accuracy")
-    lowest = min(min(run["curve"]["accuracy"]) for run in protocol.values())
+    lowest = min(min(min(c) for c in orders[e]["curves"]) for e in protocol)
     ax.set_ylim(max(0.0, lowest - 0.05), 1.0)
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="lower right", frameon=False, ncols=2)
     return fig
 
 
 def alt_answer_learning_curves(result: dict) -> str:
-    protocol = result["metrics"]["answer_protocol"]
+    orders = result["metrics"]["answer_protocol_orders"]
+    reported = result["reference"]["answer_reported"]
     parts = [
-        f"{encoding} inputs average {pct(run['mean'])} (last checkpoint {pct(run['final'])})"
-        for encoding, run in protocol.items()
+        f"{encoding} inputs average {pct(orders[encoding]['mean'])} over the runs "
+        f"(one run: {pct(orders[encoding]['pi95'][0])} to {pct(orders[encoding]['pi95'][1])} "
+        f"with 95 % probability; the answer: {pct(reported[encoding])})"
+        for encoding in reported
     ]
-    updates = next(iter(protocol.values()))["curve"]["updates"]
+    updates = result["metrics"]["answer_protocol"]["normal"]["curve"]["updates"]
     return (
         f"Line chart of test accuracy against SGD updates, one point every {updates[0]} "
-        f"updates up to {updates[-1]}, for two encodings of the same images: "
-        + "; ".join(parts)
-        + "."
+        f"updates up to {updates[-1]}, for two encodings of the same images, one line per "
+        f"batch order ({orders['normal']['n']} orders): " + "; ".join(parts) + "."
     )
 
 
 def data_answer_learning_curves(result: dict) -> dict:
+    orders = result["metrics"]["answer_protocol_orders"]
+    encodings = result["reference"]["answer_reported"]
     return {
-        "curves": {e: run["curve"] for e, run in result["metrics"]["answer_protocol"].items()},
-        "means": {e: run["mean"] for e, run in result["metrics"]["answer_protocol"].items()},
+        "updates": result["metrics"]["answer_protocol"]["normal"]["curve"]["updates"],
+        "batch_order_seeds": orders["seeds"],
+        "curves": {e: orders[e]["curves"] for e in encodings},
+        "means": {e: orders[e]["mean"] for e in encodings},
         "answer_reported": result["reference"]["answer_reported"],
     }
 

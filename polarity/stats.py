@@ -33,3 +33,15 @@ def paired_difference(a, b, confidence: float = 0.95) -> dict:
     else:
         p_value = 1.0 if summary["mean"] == 0 else 0.0
     return {**summary, "p_value": p_value, "test": "paired t-test"}
+
+
+def prediction_interval(values, confidence: float = 0.95) -> list[float]:
+    """Student-t interval in which one more draw from the same distribution falls with
+    probability `confidence`: mean ± t · s · sqrt(1 + 1/n)."""
+    x = np.asarray(values, dtype=np.float64)
+    n = len(x)
+    if n < 2 or x.std(ddof=1) == 0:
+        return [float(x.mean())] * 2
+    scale = x.std(ddof=1) * math.sqrt(1 + 1 / n)
+    low, high = stats.t.interval(confidence, n - 1, loc=x.mean(), scale=scale)
+    return [float(low), float(high)]

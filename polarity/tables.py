@@ -13,13 +13,15 @@ from polarity.formatting import setup_label
 
 def replication_rows(results: dict) -> list[dict]:
     r = results["replication"]
-    protocol, trials = r["metrics"]["answer_protocol"], r["metrics"]["independent_trials"]
+    orders, trials = r["metrics"]["answer_protocol_orders"], r["metrics"]["independent_trials"]
     return [
         {
             "encoding": encoding,
             "answer_reported": r["reference"]["answer_reported"][encoding],
-            "answer_protocol_mean": protocol[encoding]["mean"],
-            "answer_protocol_last": protocol[encoding]["final"],
+            "answer_protocol_orders": orders[encoding]["n"],
+            "answer_protocol_mean": orders[encoding]["mean"],
+            "answer_protocol_pi95_low": orders[encoding]["pi95"][0],
+            "answer_protocol_pi95_high": orders[encoding]["pi95"][1],
             "trials": trials[encoding]["n"],
             "trials_mean": trials[encoding]["mean"],
             "trials_ci95_low": trials[encoding]["ci95"][0],

@@ -88,8 +88,8 @@ def test_every_table_has_its_data_as_csv(html, smoke_project):
             (smoke_project.rendered.html.parent / "tables" / "tbl-replication.csv").open()
         )
     }
-    protocol = results["replication"]["metrics"]["answer_protocol"]
-    assert float(replication["inverted"]["answer_protocol_mean"]) == protocol["inverted"]["mean"]
+    orders = results["replication"]["metrics"]["answer_protocol_orders"]
+    assert float(replication["inverted"]["answer_protocol_mean"]) == orders["inverted"]["mean"]
 
 
 def test_citation_metadata_in_html_and_pdf(html, pdf_text):

@@ -48,6 +48,8 @@ def test_profiles_keep_their_promises():
     assert replication.PROFILES["quick"].trials >= 20
     assert replication.PROFILES["full"].trials >= 100
     assert replication.PROFILES["full"].answer_blocks == 100
+    assert replication.PROFILES["full"].answer_orders >= 10
+    assert min(p.answer_orders for p in replication.PROFILES.values()) >= 3
 
 
 # --- The results of record (committed, full profile) --------------------------------------
@@ -72,6 +74,15 @@ def test_record_replicates_the_answer(record):
     assert protocol["normal"]["mean"] == pytest.approx(
         np.mean(protocol["normal"]["curve"]["accuracy"])
     )
+    # The run of record is the first batch order; each order's mean is its curve's mean.
+    orders = record["metrics"]["answer_protocol_orders"]
+    for encoding in ("normal", "inverted"):
+        spread = orders[encoding]
+        assert spread["curves"][0] == protocol[encoding]["curve"]["accuracy"]
+        assert spread["means"] == pytest.approx(np.mean(spread["curves"], axis=1))
+        assert spread["n"] == len(spread["means"]) == record["config"]["answer_orders"]
+        low, high = spread["pi95"]
+        assert low < spread["mean"] < high
 
 
 def test_record_trials_summaries_match_their_raw_accuracies(record):

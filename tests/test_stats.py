@@ -36,3 +36,16 @@ def test_paired_difference_uses_the_pairs():
 def test_paired_difference_needs_equal_lengths():
     with pytest.raises(ValueError, match="equal lengths"):
         stats.paired_difference([1, 2], [1])
+
+
+def test_prediction_interval_covers_a_new_draw_about_95_percent_of_the_time():
+    rng = np.random.default_rng(1)
+    covered = 0
+    for _ in range(2000):
+        sample = rng.normal(0.8, 0.02, 11)
+        low, high = stats.prediction_interval(sample[:10])
+        covered += low <= sample[10] <= high
+    assert 0.93 < covered / 2000 < 0.97
+    # It is wider than the interval for the mean, by sqrt(n + 1) for large n.
+    values = rng.normal(0, 1, 10)
+    assert np.ptp(stats.prediction_interval(values)) > 3 * np.ptp(stats.mean_ci(values)["ci95"])
