@@ -43,8 +43,8 @@ def replication_reproduces_answer(results: dict) -> Claim:
     inside = {e: ranges[e][0] <= reported[e] <= ranges[e][1] for e in reported}
     holds = all(inside.values())
     lands = (
-        f"one run of it lands, with 95 % probability, between "
-        f"{interval(ranges['normal'], 3, 'prop')} for normal inputs and between "
+        f"one run of it lands, with 95 % probability, within "
+        f"{interval(ranges['normal'], 3, 'prop')} for normal inputs and within "
         f"{interval(ranges['inverted'], 3, 'prop')} for inverted ones"
     )
     lead = f"Rerunning the answer's protocol under {orders['normal']['n']} batch orders"
@@ -54,10 +54,10 @@ def replication_reproduces_answer(results: dict) -> Claim:
             f"{prop(reported['normal'])} and {prop(reported['inverted'])} lie inside."
         )
     else:
-        outside = " and ".join(f"{prop(reported[e])} ({e})" for e in reported if not inside[e])
+        outside = [f"{prop(reported[e])} ({e})" for e in reported if not inside[e]]
         statement = (
-            f"{lead} does not reproduce its numbers: {lands}, and the answer's {outside} "
-            "lies outside."
+            f"{lead} does not reproduce its numbers: {lands}, and the answer's "
+            f"{' and '.join(outside)} {'lies' if len(outside) == 1 else 'lie'} outside."
         )
     return Claim(
         "replication_reproduces_answer",
@@ -561,6 +561,56 @@ def convnet_difference(results: dict) -> Claim:
     return Claim("convnet_difference", holds, statement, {"verdicts": verdicts})
 
 
+def _ahead(difference: dict) -> str | None:
+    """Which encoding a paired difference (normal minus inverted) puts ahead, if any."""
+    low, high = difference["ci95"]
+    return "normal" if low > 0 else "inverted" if high < 0 else None
+
+
+def convnet_gap_over_training(results: dict) -> Claim:
+    """How the gap between the encodings evolves: at the first test against the last. It
+    holds when some setup differs early and no longer differs at the end: inversion then
+    changed how fast the network learned, not where it ended."""
+    setups = results["convnet"]["metrics"]["setups"]
+    entry = next(iter(setups.values()))
+    first, last = entry["updates"][0], entry["updates"][-1]
+    if first == last:
+        raise MissingData("a single test per run")
+    early = {name: _ahead(e["difference_by_update"][0]) for name, e in setups.items()}
+    late = {name: _ahead(e["difference"]) for name, e in setups.items()}
+    differing = [name for name in setups if early[name]]
+    caught_up = [name for name in differing if late[name] is None]
+    holds = bool(caught_up)
+    if not differing:
+        statement = (
+            f"Already at the first test, after {first:,} updates, no setup shows a difference "
+            "between the encodings that can be told from chance."
+        )
+    else:
+        listed = "; ".join(
+            f"with {setup_label(setups[name])} {early[name]} inputs lead by "
+            f"{points(abs(setups[name]['difference_by_update'][0]['mean']), 2)} (95 % CI "
+            f"{interval(setups[name]['difference_by_update'][0]['ci95'], 2, 'points')})"
+            for name in differing
+        )
+        statement = f"At the first test, after {first:,} updates, {listed}."
+        if caught_up:
+            statement += (
+                f" By update {last:,} the difference can no longer be told from chance "
+                f"with {'; '.join(setup_label(setups[n]) for n in caught_up)}: there "
+                "inversion changed how fast the network learned, not where it ended."
+            )
+        remaining = [setup_label(setups[n]) for n in differing if n not in caught_up]
+        if remaining:
+            statement += f" With {'; '.join(remaining)} a difference remains at update {last:,}."
+    return Claim(
+        "convnet_gap_over_training",
+        holds,
+        statement,
+        {"first_test": early, "last_test": late, "updates": [first, last]},
+    )
+
+
 def zeros_buy_no_speed(results: dict) -> Claim:
     timing = results["speed"]["metrics"]["convnet"]
     times = {e: r["mean"] for e, r in timing["encodings"].items()}
@@ -814,7 +864,7 @@ CLAIMS: dict[str, tuple[Callable[[dict], Claim], ...]] = {
         top_direction_is_the_mean,
         global_standardisation_does_not_centre,
     ),
-    "convnet": (convnet_difference,),
+    "convnet": (convnet_difference, convnet_gap_over_training),
     "speed": (zeros_buy_no_speed,),
     "mismatch": (polarity_does_not_transfer,),
     "equivalences": (

@@ -397,6 +397,46 @@ def data_convnet_curves(result: dict) -> dict:
     }
 
 
+def draw_convnet_gap(result: dict) -> plt.Figure:
+    setups = result["metrics"]["setups"]
+    fig, ax = plt.subplots(figsize=(2 * COLUMN_WIDTH, 2.4), constrained_layout=True)
+    colours = plt.get_cmap("tab10").colors
+    for colour, entry in zip(colours, setups.values(), strict=False):
+        steps = entry["difference_by_update"]
+        mean = 100 * np.array([d["mean"] for d in steps])
+        low, high = (100 * np.array([d["ci95"][i] for d in steps]) for i in (0, 1))
+        ax.plot(entry["updates"], mean, color=colour, marker=".", label=setup_label(entry))
+        ax.fill_between(entry["updates"], low, high, color=colour, alpha=0.15, linewidth=0)
+    ax.axhline(0, color=REFERENCE_COLOUR, linewidth=0.8)
+    ax.set_xlabel("updates (batch 100)")
+    ax.set_ylabel("normal − inverted\n(percentage points)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize="small")
+    return fig
+
+
+def alt_convnet_gap(result: dict) -> str:
+    parts = []
+    for entry in result["metrics"]["setups"].values():
+        first, last = entry["difference_by_update"][0], entry["difference_by_update"][-1]
+        parts.append(
+            f"{setup_label(entry)}: {100 * first['mean']:.2f} points after "
+            f"{entry['updates'][0]:,} updates, {100 * last['mean']:.2f} after "
+            f"{entry['updates'][-1]:,}"
+        )
+    return (
+        "Line chart of the convnet's test accuracy on normal minus inverted inputs, in "
+        f"percentage points, against updates, one line per setup with its 95 % confidence "
+        f"band over {len(result['seeds'])} paired seeds; " + "; ".join(parts) + "."
+    )
+
+
+def data_convnet_gap(result: dict) -> dict:
+    return {
+        name: {"updates": entry["updates"], "normal_minus_inverted": entry["difference_by_update"]}
+        for name, entry in result["metrics"]["setups"].items()
+    }
+
+
 # --- Equivalences -------------------------------------------------------------------------
 
 # (pair, mode of evaluation) -> colour, in the legend's order; labels as in the table.
@@ -554,6 +594,14 @@ FIGURES = (
         draw_convnet_curves,
         alt_convnet_curves,
         data_convnet_curves,
+    ),
+    FigureSpec(
+        "fig-convnet-gap",
+        ("convnet",),
+        "The convnet's test accuracy on normal minus inverted inputs during training",
+        draw_convnet_gap,
+        alt_convnet_gap,
+        data_convnet_gap,
     ),
     FigureSpec(
         "fig-fashion-lr-sweep",
