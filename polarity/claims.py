@@ -593,7 +593,14 @@ def convnet_gap_over_training(results: dict) -> Claim:
             f"{interval(setups[name]['difference_by_update'][0]['ci95'], 2, 'points')})"
             for name in differing
         )
-        statement = f"At the first test, after {first:,} updates, {listed}."
+        statement = f"At the first test, after {first:,} updates, {listed}"
+        others = len(setups) - len(differing)
+        statement += (
+            f"; {'the other setup shows' if others == 1 else 'the other setups show'} no "
+            "difference that can be told from chance."
+            if others
+            else "."
+        )
         if caught_up:
             statement += (
                 f" By update {last:,} the difference can no longer be told from chance "

@@ -237,6 +237,45 @@ def test_convnet_claims_quote_the_results(all_results):
     assert ratio == pytest.approx(timing["inverted"]["mean"] / timing["normal"]["mean"])
 
 
+def _level(difference: dict) -> None:
+    difference["ci95"] = [-abs(difference["ci95"][1]) - 0.001, abs(difference["ci95"][1]) + 0.001]
+
+
+def test_convnet_gap_claim_follows_the_first_and_last_tests(all_results):
+    convnet = {"convnet": all_results["convnet"]}
+    setups = convnet["convnet"]["metrics"]["setups"]
+    for entry in setups.values():  # no setup differs at the end
+        _level(entry["difference"])
+    first = next(iter(setups.values()))["updates"][0]
+
+    # A gap at the first test that has closed by the last: slower learning, same end.
+    for entry in setups.values():
+        _level(entry["difference_by_update"][0])
+    early = setups["valid-adam-0.001"]["difference_by_update"][0]
+    early["mean"], early["ci95"] = 0.05, [0.02, 0.08]
+    claim = evaluate(convnet)["convnet_gap_over_training"]
+    assert claim["holds"]
+    assert (
+        f"after {first:,} updates, with Adam at learning rate 0.001 normal inputs lead"
+        in (claim["statement"])
+    )
+    assert "changed how fast the network learned, not where it ended" in claim["statement"]
+
+    # The same gap still there at the end: no catching up is claimed.
+    final = setups["valid-adam-0.001"]["difference"]
+    final["mean"], final["ci95"] = 0.01, [0.005, 0.015]
+    claim = evaluate(convnet)["convnet_gap_over_training"]
+    assert not claim["holds"]
+    assert "not where it ended" not in claim["statement"]
+    assert "a difference remains" in claim["statement"]
+
+    # No gap even at the first test.
+    _level(early)
+    claim = evaluate(convnet)["convnet_gap_over_training"]
+    assert not claim["holds"]
+    assert claim["statement"].startswith(f"Already at the first test, after {first:,} updates")
+
+
 def test_speed_claim_follows_the_measured_times(all_results):
     all_results["speed"]["metrics"]["convnet"]["encodings"]["inverted"]["mean"] *= 2
     claim = evaluate(all_results)["zeros_buy_no_speed"]
