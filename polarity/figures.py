@@ -408,8 +408,11 @@ def draw_convnet_gap(result: dict) -> plt.Figure:
         ax.plot(entry["updates"], mean, color=colour, marker=".", label=setup_label(entry))
         ax.fill_between(entry["updates"], low, high, color=colour, alpha=0.15, linewidth=0)
     ax.axhline(0, color=REFERENCE_COLOUR, linewidth=0.8)
+    # Gaps of tenths of a point sit beside gaps of ten points: linear within ±1, log beyond.
+    ax.set_yscale("symlog", linthresh=1, linscale=1.5)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("updates (batch 100)")
-    ax.set_ylabel("normal − inverted\n(percentage points)")
+    ax.set_ylabel("normal − inverted\n(percentage points, symlog)")
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize="small")
     return fig
 
