@@ -58,7 +58,7 @@ CAPTIONS = {
     "fig-lr-sweep": "Test accuracy against learning rate",
     "fig-mirrored-training": "How far a convnet trained on inverted images strays",
     "fig-convnet-curves": "Test accuracy of the convnet during training",
-    "fig-convnet-gap": "The convnet's test accuracy on normal minus inverted",
+    "fig-convnet-gap": "The convnet’s test accuracy on normal minus inverted",  # typographic ’
     "fig-fashion-lr-sweep": "Fashion-MNIST: test accuracy against learning rate",
     "fig-fashion-convnet-curves": "Fashion-MNIST: test accuracy of the convnet",
 }
