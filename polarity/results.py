@@ -159,7 +159,10 @@ def provenance(started_at: str, duration_s: float) -> dict:
     except ImportError:
         backend_version = "unknown"
     gpus = _gpu_names(backend)
-    status = _git("status", "--porcelain")
+    # What a run writes is not a change to the code: a full run rewrites report/results/
+    # one experiment after another, and the later ones must not call the tree dirty.
+    written = paths.RESULTS_OF_RECORD.relative_to(paths.ROOT).as_posix()
+    status = _git("status", "--porcelain", "--", ".", f":(exclude){written}")
     return {
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": None if status is None else bool(status),

@@ -95,3 +95,28 @@ def test_results_of_record_are_current_for_this_code_and_environment():
     for name, result in read_results(paths.RESULTS_OF_RECORD).items():
         changed = what_changed(result["cache_key"], cache_key(name, result["config"]))
         assert changed == [], f"{name}.json is stale ({', '.join(changed)}); run `make results`"
+
+
+def test_results_the_run_writes_do_not_make_the_tree_dirty(tmp_path, monkeypatch):
+    """A full run rewrites report/results/ experiment by experiment; only a change to
+    anything else is a change to the code the result came from."""
+    import subprocess
+
+    from polarity.results import provenance
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "report" / "results").mkdir(parents=True)
+    (tmp_path / "report" / "results" / "sweep.json").write_text("{}")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "RESULTS_OF_RECORD", tmp_path / "report" / "results")
+
+    (tmp_path / "report" / "results" / "sweep.json").write_text('{"rewritten": true}')
+    assert provenance("now", 1.0)["git_dirty"] is False
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert provenance("now", 1.0)["git_dirty"] is True
