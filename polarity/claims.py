@@ -503,13 +503,15 @@ def inverted_behind_at_best_rates(results: dict) -> Claim:
     )
 
 
-def convnet_verdict(difference: dict) -> str:
+def _ahead(difference: dict) -> str | None:
+    """Which encoding a paired difference (normal minus inverted) puts ahead, if any."""
     low, high = difference["ci95"]
-    if low > 0:
-        return "normal inputs end ahead"
-    if high < 0:
-        return "inverted inputs end ahead"
-    return "no difference can be told from chance"
+    return "normal" if low > 0 else "inverted" if high < 0 else None
+
+
+def convnet_verdict(difference: dict) -> str:
+    ahead = _ahead(difference)
+    return f"{ahead} inputs end ahead" if ahead else "no difference can be told from chance"
 
 
 def _convnet_comparison(entry: dict) -> str:
@@ -559,12 +561,6 @@ def convnet_difference(results: dict) -> Claim:
             "a difference by chance alone."
         )
     return Claim("convnet_difference", holds, statement, {"verdicts": verdicts})
-
-
-def _ahead(difference: dict) -> str | None:
-    """Which encoding a paired difference (normal minus inverted) puts ahead, if any."""
-    low, high = difference["ci95"]
-    return "normal" if low > 0 else "inverted" if high < 0 else None
 
 
 def convnet_gap_over_training(results: dict) -> Claim:
