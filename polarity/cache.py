@@ -3,7 +3,7 @@
 A result's key covers its experiment config, the checksums of the data it reads, the source
 of its experiment module and of every project module that module imports (found by reading
 the import statements, transitively), the installed versions of Keras, the backend and
-NumPy, and the backend's name. Computing the key imports nothing heavy, so the report build
+NumPy, the backend's name and, for TensorFlow, which CPU kernels it runs. Computing the key imports nothing heavy, so the report build
 can check every committed result against the current code without Keras.
 """
 
@@ -111,7 +111,15 @@ def key_components(experiment: str, config: dict) -> dict[str, str]:
     components["version:numpy"] = _installed("numpy")
     components["backend"] = backend
     components[f"version:{backend}"] = _installed(*BACKEND_DISTRIBUTIONS.get(backend, (backend,)))
+    if backend == "tensorflow":  # its two CPU kernel libraries round differently
+        components["backend:kernels"] = tensorflow_kernels()
     return components
+
+
+def tensorflow_kernels() -> str:
+    """Which CPU kernels TensorFlow runs: oneDNN unless TF_ENABLE_ONEDNN_OPTS turns it off."""
+    off = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false", "off")
+    return "Eigen" if off else "oneDNN"
 
 
 def cache_key(experiment: str, config: dict) -> dict:

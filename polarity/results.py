@@ -22,6 +22,7 @@ import referencing
 import referencing.jsonschema
 
 from polarity import PolarityError, paths
+from polarity.cache import tensorflow_kernels
 from polarity.files import atomic_write_json
 
 SCHEMA_VERSION = 1
@@ -170,6 +171,7 @@ def provenance(started_at: str, duration_s: float) -> dict:
         "keras": keras.__version__,
         "backend": backend,
         "backend_version": backend_version,
+        **({"backend_kernels": tensorflow_kernels()} if backend == "tensorflow" else {}),
         "numpy": numpy.__version__,
         "platform": platform.platform(),
         "device": f"CPU: {_cpu_model()} ({os.cpu_count()} cores)"

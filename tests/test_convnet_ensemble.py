@@ -8,6 +8,10 @@ weight difference 1e-7 after 11 updates, 3e-3 after 14). In float64 such near-ti
 occur, and the agreement that remains is the mathematical one.
 """
 
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -120,3 +124,42 @@ def test_same_seeds_give_the_same_dropout_masks(mnist):
         trained.append(ensemble.member(0, mnist_convnet(dropout=0.5)))
     for first, second in zip(*trained, strict=True):
         np.testing.assert_array_equal(first, second)
+
+
+REPEAT_SCRIPT = """
+import hashlib
+import numpy as np
+from polarity import data
+from polarity.cache import tensorflow_kernels
+from polarity.ensemble import ConvnetEnsemble
+from polarity.training import tutorial_batches
+
+train = data.load_dataset("mnist").train
+images, labels = train.images[:1000], train.labels[:1000]
+ensemble = ConvnetEnsemble(
+    images, labels, ["normal", "inverted"], [5, 5], [0.05, 0.05], streams=[0, 0],
+    batch_norm=True, dropout=0.5, steps_per_execution=10,
+)
+ensemble.train(tutorial_batches(1000, 50, 20, 5)[None])
+digest = hashlib.sha256(b"".join(np.asarray(v).tobytes() for v in ensemble.model.weights))
+print(tensorflow_kernels(), digest.hexdigest())
+"""
+
+
+def test_training_repeats_bit_for_bit_in_a_fresh_process():
+    """The kernels the study runs on (oneDNN, TensorFlow's default) sum floats in the same
+    order every run: two processes training the same float32 ensemble end with the same
+    bits. Results of record and the cache's reuse of them rely on this."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", REPEAT_SCRIPT], env=env, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    outputs = [run.stdout.split()[-2:] for run in runs]
+    if keras.backend.backend() == "tensorflow":
+        assert outputs[0][0] == "oneDNN"
+    assert outputs[0] == outputs[1]
