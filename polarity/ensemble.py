@@ -240,9 +240,16 @@ class MemberImages(keras.layers.Layer):
 
 class MemberConv2D(keras.layers.Layer):
     """Each member's own convolution, from its block of `in_channels` input channels to its
-    block of `filters` output channels."""
+    block of `filters` output channels, then, with `pool`, 2x2 max pooling.
 
-    def __init__(self, members, in_channels, filters, padding, use_bias, activation, **kwargs):
+    Pooling comes before the bias and the activation: a max commutes with adding a
+    per-channel constant and with any rising function such as ReLU, so the values are those
+    of convolution, bias, ReLU, pooling, but the bias and ReLU touch a quarter of the pixels.
+    At 26x26x32 per member that is most of the layer's memory traffic."""
+
+    def __init__(
+        self, members, in_channels, filters, padding, use_bias, activation, pool, **kwargs
+    ):
         super().__init__(**kwargs)
         self.members, self.in_channels, self.padding = members, in_channels, padding
         self.kernel = self.add_weight(
@@ -254,6 +261,7 @@ class MemberConv2D(keras.layers.Layer):
             else None
         )
         self.activation = keras.activations.get(activation)
+        self.pool = pool
 
     def call(self, x):
         if self.in_channels == 1:  # one channel per member: a depthwise convolution does all
@@ -265,6 +273,8 @@ class MemberConv2D(keras.layers.Layer):
                 [ops.conv(b, self.kernel[m], padding=self.padding) for m, b in enumerate(blocks)],
                 axis=-1,
             )
+        if self.pool:
+            y = ops.max_pool(y, 2)
         if self.bias is not None:
             y = y + ops.reshape(self.bias, (-1,))
         return self.activation(y)
@@ -342,19 +352,22 @@ class ConvnetEnsemble(Ensemble):
         m = len(encodings)
         self.variant = {"padding": padding, "batch_norm": batch_norm, "dropout": dropout}
         spatial = 7 if padding == "same" else 5
+        # Batch normalisation needs the first convolution's every pixel, so pooling waits.
+        first = MemberConv2D(
+            m, 1, 32, padding, not batch_norm, None if batch_norm else "relu", not batch_norm
+        )
         self.weighted = [
-            MemberConv2D(m, 1, 32, padding, not batch_norm, None if batch_norm else "relu"),
+            first,
             *([keras.layers.BatchNormalization()] if batch_norm else []),
-            MemberConv2D(m, 32, 64, padding, True, "relu"),
+            MemberConv2D(m, 32, 64, padding, True, "relu", pool=True),
             MemberDense(m, spatial, 64),
         ]
+        normalised = [self.weighted[1], keras.layers.Activation("relu"), keras.layers.MaxPooling2D(2)]
         stack = [
             MemberImages(*member_encodings(encodings, images), streams),
-            self.weighted[0],
-            *([self.weighted[1], keras.layers.Activation("relu")] if batch_norm else []),
-            keras.layers.MaxPooling2D(2),
+            first,
+            *(normalised if batch_norm else []),
             self.weighted[-2],
-            keras.layers.MaxPooling2D(2),
             # Seeded from the members' seeds: an unseeded Dropout draws its seed from
             # Python's global generator, and the masks would differ from run to run.
             *([keras.layers.Dropout(dropout, seed=seeds[0])] if dropout else []),
