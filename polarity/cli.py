@@ -20,9 +20,11 @@ def _results_dir(args) -> Path:
 
 def cmd_run(args) -> None:
     import experiments
+    from polarity.backend import import_keras_quietly
     from polarity.runner import check_profile, run_experiment
 
     check_profile(args.profile)
+    import_keras_quietly()
     names = args.experiment or list(experiments.NAMES)
     for name in names:
         experiments.load(name)  # unknown names fail before anything trains
