@@ -7,11 +7,13 @@ article, render) never import Keras.
 
 import os
 
-# Quiet TensorFlow's start-up chatter; users who set it themselves keep theirs. TensorFlow's
-# oneDNN kernels stay on (its default on x86): they train the convnet twice as fast as the
-# Eigen kernels here and repeat bit for bit from run to run (tests/test_convnet_ensemble.py).
-# They round differently from Eigen, so which of the two ran is part of every cache key.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Quiet TensorFlow's C++ log, errors included: it reports a kernel falling back to another
+# ("oneDNN supports DT_INT32 only...") as an error, while real failures reach Python as
+# exceptions. Users who set the level themselves keep theirs. TensorFlow's oneDNN kernels
+# stay on (its default on x86): they train the convnet twice as fast as the Eigen kernels
+# here and repeat bit for bit from run to run (tests/test_convnet_ensemble.py). They round
+# differently from Eigen, so which of the two ran is part of every cache key.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 
