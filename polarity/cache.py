@@ -3,8 +3,9 @@
 A result's key covers its experiment config, the checksums of the data it reads, the source
 of its experiment module and of every project module that module imports (found by reading
 the import statements, transitively), the installed versions of Keras, the backend and
-NumPy, the backend's name and, for TensorFlow, which CPU kernels it runs. Computing the key imports nothing heavy, so the report build
-can check every committed result against the current code without Keras.
+NumPy, the backend's name and, for TensorFlow, which CPU kernels it runs. Computing the key
+imports nothing heavy, so the report build can check every committed result against the
+current code without Keras.
 """
 
 from __future__ import annotations

@@ -362,11 +362,14 @@ class ConvnetEnsemble(Ensemble):
             MemberConv2D(m, 32, 64, padding, True, "relu", pool=True),
             MemberDense(m, spatial, 64),
         ]
-        normalised = [self.weighted[1], keras.layers.Activation("relu"), keras.layers.MaxPooling2D(2)]
         stack = [
             MemberImages(*member_encodings(encodings, images), streams),
             first,
-            *(normalised if batch_norm else []),
+            *(
+                [self.weighted[1], keras.layers.Activation("relu"), keras.layers.MaxPooling2D(2)]
+                if batch_norm
+                else []
+            ),
             self.weighted[-2],
             # Seeded from the members' seeds: an unseeded Dropout draws its seed from
             # Python's global generator, and the masks would differ from run to run.
