@@ -138,7 +138,7 @@ train = data.load_dataset("mnist").train
 images, labels = train.images[:1000], train.labels[:1000]
 ensemble = ConvnetEnsemble(
     images, labels, ["normal", "inverted"], [5, 5], [0.05, 0.05], streams=[0, 0],
-    batch_norm=True, dropout=0.5, steps_per_execution=10,
+    dropout=0.5, steps_per_execution=10,
 )
 ensemble.train(tutorial_batches(1000, 50, 20, 5)[None])
 digest = hashlib.sha256(b"".join(np.asarray(v).tobytes() for v in ensemble.model.weights))
@@ -147,9 +147,15 @@ print(tensorflow_kernels(), digest.hexdigest())
 
 
 def test_training_repeats_bit_for_bit_in_a_fresh_process():
-    """The kernels the study runs on (oneDNN, TensorFlow's default) sum floats in the same
-    order every run: two processes training the same float32 ensemble end with the same
-    bits. Results of record and the cache's reuse of them rely on this."""
+    """On the kernels the study runs on (oneDNN, TensorFlow's default) two processes training
+    the same float32 convnet ensemble end with the same bits.
+
+    Batch normalisation is the known exception: the full-size ensemble of the convnet
+    experiment (10 members, batches of 100 from 60,000 images, 100 steps) ended with a
+    different hash in each of three runs, and so did it on the Eigen kernels and with
+    TensorFlow's op determinism switched on (measured 2026-11-27). Its results of record
+    repeat to about 0.1 point of accuracy, not bit for bit; the small ensemble here does
+    not show it, so the test leaves batch normalisation out rather than pass by luck."""
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     runs = [
         subprocess.run(
