@@ -1,4 +1,5 @@
-"""Importing Keras and its backend without TensorFlow's start-up banner.
+"""What the project needs to know about the backend before or without loading it: which
+CPU kernels TensorFlow will run, and how to import Keras without TensorFlow's banner.
 
 TensorFlow announces its oneDNN kernels on file descriptor 2 while it loads, before its
 logging reads TF_CPP_MIN_LOG_LEVEL, so no setting hides it. The CLI's errors are one line
@@ -9,6 +10,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+
+
+def tensorflow_kernels() -> str:
+    """Which CPU kernels TensorFlow runs: oneDNN unless TF_ENABLE_ONEDNN_OPTS turns it off."""
+    off = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false", "off")
+    return "Eigen" if off else "oneDNN"
 
 
 def import_keras_quietly() -> None:

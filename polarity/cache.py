@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from polarity import paths
+from polarity.backend import tensorflow_kernels
 from polarity.data import dataset_spec
 
 PROJECT_PACKAGES = ("polarity", "experiments")
@@ -115,12 +116,6 @@ def key_components(experiment: str, config: dict) -> dict[str, str]:
     if backend == "tensorflow":  # its two CPU kernel libraries round differently
         components["backend:kernels"] = tensorflow_kernels()
     return components
-
-
-def tensorflow_kernels() -> str:
-    """Which CPU kernels TensorFlow runs: oneDNN unless TF_ENABLE_ONEDNN_OPTS turns it off."""
-    off = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false", "off")
-    return "Eigen" if off else "oneDNN"
 
 
 def cache_key(experiment: str, config: dict) -> dict:

@@ -22,7 +22,7 @@ import referencing
 import referencing.jsonschema
 
 from polarity import PolarityError, paths
-from polarity.cache import tensorflow_kernels
+from polarity.backend import tensorflow_kernels
 from polarity.files import atomic_write_json
 
 SCHEMA_VERSION = 1

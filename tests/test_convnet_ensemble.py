@@ -130,7 +130,7 @@ REPEAT_SCRIPT = """
 import hashlib
 import numpy as np
 from polarity import data
-from polarity.cache import tensorflow_kernels
+from polarity.backend import tensorflow_kernels
 from polarity.ensemble import ConvnetEnsemble
 from polarity.training import tutorial_batches
 
