@@ -38,6 +38,7 @@ import keras
 import numpy as np
 
 from polarity import data, stats
+from polarity.backend import fit_in_order
 from polarity.models import mnist_convnet
 from polarity.progress import progress_bar
 from polarity.training import tutorial_batches
@@ -146,14 +147,7 @@ def agreement(reference: np.ndarray, other: np.ndarray, labels: np.ndarray) -> d
 
 
 def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, rows: np.ndarray, config: Config) -> None:
-    model.fit(
-        x[rows.reshape(-1)],
-        y[rows.reshape(-1)],
-        batch_size=config.batch_size,
-        epochs=1,
-        shuffle=False,
-        verbose=0,
-    )
+    fit_in_order(model, x[rows.reshape(-1)], y[rows.reshape(-1)], config.batch_size)
 
 
 def trained(model: keras.Model, x, y, batches, config: Config) -> keras.Model:

@@ -11,7 +11,8 @@ import os
 # ("oneDNN supports DT_INT32 only...") as an error, while real failures reach Python as
 # exceptions. Users who set the level themselves keep theirs. TensorFlow's oneDNN kernels
 # stay on (its default on x86): they train the convnet twice as fast as the Eigen kernels
-# here and repeat bit for bit from run to run (tests/test_convnet_ensemble.py). They round
+# here and, batch normalisation aside, repeat bit for bit from run to run
+# (tests/test_convnet_ensemble.py says why batch normalisation does not). They round
 # differently from Eigen, so which of the two ran is part of every cache key.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

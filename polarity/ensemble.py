@@ -24,6 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from polarity.backend import fit_in_order, predict_in_order
 from polarity.data import affine_encoding
 from polarity.models import mnist_convnet
 
@@ -152,14 +153,8 @@ class Ensemble:
             raise ValueError(f"batches for {streams} streams, the ensemble has {expected}")
         # Row s * batch_size + i holds, for every stream, the i-th example of its step s.
         rows = np.ascontiguousarray(batches.transpose(1, 2, 0).reshape(steps * batch_size, streams))
-        self.model.fit(
-            rows.astype(np.int32),
-            self.labels[rows][:, self.streams],  # each member's labels, from its stream
-            batch_size=batch_size,
-            epochs=1,
-            shuffle=False,
-            verbose=0,
-        )
+        labels = self.labels[rows][:, self.streams]  # each member's labels, from its stream
+        fit_in_order(self.model, rows.astype(np.int32), labels, batch_size)
 
 
 class SoftmaxEnsemble(Ensemble):
@@ -354,7 +349,7 @@ class ConvnetEnsemble(Ensemble):
         spatial = 7 if padding == "same" else 5
         # Batch normalisation needs the first convolution's every pixel, so pooling waits.
         first = MemberConv2D(
-            m, 1, 32, padding, not batch_norm, None if batch_norm else "relu", not batch_norm
+            m, 1, 32, padding, not batch_norm, None if batch_norm else "relu", pool=not batch_norm
         )
         self.weighted = [
             first,
@@ -410,5 +405,5 @@ class ConvnetEnsemble(Ensemble):
     def accuracy(self, images: np.ndarray, labels: np.ndarray, batch_size=1000) -> np.ndarray:
         """Each member's accuracy on a test set (inference mode), shape (members,)."""
         flat = images.reshape(len(images), -1)
-        logits = self.evaluator.predict(flat, batch_size=batch_size, verbose=0)
+        logits = predict_in_order(self.evaluator, flat, batch_size)
         return np.mean(logits.argmax(axis=-1) == labels[:, None], axis=0)
