@@ -1,6 +1,11 @@
 """One epoch of the Keras MNIST convnet per model: plain `model.fit` against the project's
 runner with 1 and with 5 members, on the same data and batches.
 
+`model.fit` runs twice: on arrays, as a script calls it, and fed in order without tf.data's
+autotuner (`polarity.backend.fit_in_order`), as the runner is fed. On TensorFlow the first
+often returns only at the autotuner's next wake-up (10 ms times a power of two); the second
+is the baseline that isolates what training members together buys.
+
 These 2-core machines are noisy (the same epoch measured 18 to 29 ms per update within one
 process), so each contender trains three epochs, taken in turn round by round, and the
 median epoch counts. Building and compiling are timed apart."""
@@ -14,6 +19,7 @@ import keras
 import numpy as np
 
 from polarity import data
+from polarity.backend import fit_in_order
 from polarity.ensemble import ConvnetEnsemble
 from polarity.models import mnist_convnet
 from polarity.training import tutorial_batches
@@ -28,11 +34,13 @@ def timed(work) -> float:
 
 
 class Plain:
-    """What a script does: images encoded as floats, one model, `fit` one epoch at a time."""
+    """What a script does: images encoded as floats, one model, `fit` one epoch at a time,
+    on arrays or, with `in_order`, through `fit_in_order`."""
 
     members = 1
 
-    def __init__(self, train: data.Split):
+    def __init__(self, train: data.Split, in_order: bool = False):
+        self.in_order = in_order
         self.x = data.encode(train.images, "normal").reshape(-1, 28, 28, 1)
         self.y = train.labels
         keras.utils.set_random_seed(0)
@@ -44,7 +52,10 @@ class Plain:
 
     def epoch(self, batches: np.ndarray) -> None:
         rows = batches.reshape(-1)
-        self.model.fit(self.x[rows], self.y[rows], batch_size=BATCH, shuffle=False, verbose=0)
+        if self.in_order:
+            fit_in_order(self.model, self.x[rows], self.y[rows], BATCH)
+        else:
+            self.model.fit(self.x[rows], self.y[rows], batch_size=BATCH, shuffle=False, verbose=0)
 
 
 class Runner:
@@ -73,8 +84,10 @@ def main() -> None:
     def epoch_batches(r: int) -> np.ndarray:
         return tutorial_batches(len(train), BATCH, n_updates, seed=r)
 
-    labels = ["model.fit, one model", "runner, 1 member", "runner, 5 members"]
-    makers = [lambda: Plain(train), lambda: Runner(train, 1), lambda: Runner(train, 5)]
+    labels = ["model.fit on arrays", "model.fit fed in order", "runner, 1 member"]
+    labels.append("runner, 5 members")
+    makers = [lambda: Plain(train), lambda: Plain(train, in_order=True)]
+    makers += [lambda: Runner(train, 1), lambda: Runner(train, 5)]
     contenders, setup = [], []
     for make in makers:  # build, compile and a first epoch (tracing happens there)
         start = time.perf_counter()
@@ -88,14 +101,15 @@ def main() -> None:
         for contender, times in zip(contenders, epochs, strict=True):
             times.append(timed(lambda c=contender, b=batches: c.epoch(b)))
 
-    base = statistics.median(epochs[0])
+    on_arrays, in_order = (statistics.median(times) for times in epochs[:2])
     print(f"one epoch ({n_updates} updates of batch {BATCH}) per model, median of {ROUNDS}:")
     for label, contender, times, first in zip(labels, contenders, epochs, setup, strict=True):
         per_model = statistics.median(times) / contender.members
         spread = ", ".join(f"{t:.1f}" for t in times)
         print(
-            f"  {label:<22}: {per_model:5.1f} s per model ({per_model / base:.2f}x model.fit); "
-            f"epochs {spread} s; build + first epoch {first:.1f} s"
+            f"  {label:<22}: {per_model:5.1f} s per model ({per_model / on_arrays:.2f}x on "
+            f"arrays, {per_model / in_order:.2f}x fed in order); epochs {spread} s; "
+            f"build + first epoch {first:.1f} s"
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from polarity.formatting import interval, pct, points, prop, pvalue, sci, setup_label
+from polarity.formatting import NBSP, interval, ms, pct, points, prop, pvalue, sci, setup_label
 from polarity.results import fashion_parts
 from polarity.tables import worst_at_last_update
 
@@ -620,11 +620,13 @@ def zeros_buy_no_speed(results: dict) -> Claim:
     ratio = times["inverted"] / times["normal"]
     rounds = timing["difference"]["n"]
     holds = abs(ratio - 1) < 0.1
+    difference = timing["difference"]
     listed = (
-        f"{times['normal'] * 1000:.1f} ms for normal and {times['inverted'] * 1000:.1f} ms for "
+        f"{ms(times['normal'])} for normal and {ms(times['inverted'])} for "
         f"inverted images (mean of {rounds} rounds of model.fit with the two taken in turn, "
-        f"paired difference {timing['difference']['mean'] * 1000:.1f} ms, "
-        f"{pvalue(timing['difference']['p_value'])})"
+        f"paired difference {ms(difference['mean'], 2)}, 95{NBSP}% CI "
+        f"{difference['ci95'][0] * 1000:.2f} to {ms(difference['ci95'][1], 2)}, "
+        f"{pvalue(difference['p_value'])})"
     )
     if holds:
         statement = (

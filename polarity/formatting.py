@@ -49,6 +49,11 @@ def seconds(s: float) -> str:
     return f"{minutes}{NBSP}min {rest}{NBSP}s"
 
 
+def ms(s: float, digits: int = 1) -> str:
+    """A short duration in milliseconds: 0.0095 -> '9.5 ms'."""
+    return f"{s * 1000:.{digits}f}{NBSP}ms"
+
+
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 

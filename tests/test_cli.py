@@ -1,5 +1,6 @@
 """The command line: help for every command, one-line errors, builds that never train."""
 
+import shutil
 import subprocess
 import sys
 
@@ -75,3 +76,14 @@ def test_build_from_the_results_of_record_never_imports_keras(tmp_path):
     article = (tmp_path / "index.qmd").read_text()
     assert "Not the results of record" not in article
     assert "Rerunning the answer's protocol" in article  # the claims were evaluated
+
+
+def test_full_results_outside_the_record_are_flagged_without_claiming_fewer_trials(tmp_path):
+    copied = tmp_path / "results"
+    shutil.copytree(paths.RESULTS_OF_RECORD, copied)
+    done = polarity("build", "--results", str(copied), "--report-dir", str(tmp_path / "report"))
+    assert done.returncode == 0, done.stderr
+    article = " ".join((tmp_path / "report" / "index.qmd").read_text().split())
+    assert "Not the results of record" in article
+    assert f"profile results in `{copied}`, not the committed ones" in article
+    assert "fewer trials" not in article
