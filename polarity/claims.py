@@ -306,7 +306,7 @@ def hessian_matches_formula(results: dict) -> Claim:
         statement = (
             f"Measured by Lanczos iteration on Hessian-vector products of the loss over "
             f"all training images, the largest curvature agrees with the closed form "
-            f"λ_max(M)/10 for every encoding, to a relative {worst:.1e} at most."
+            f"λ_max(M)/10 for every encoding, to a relative {sci(worst)} at most."
         )
     else:
         statement = (

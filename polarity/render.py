@@ -3,7 +3,8 @@
 With `quarto` on PATH, Quarto renders the project (its pre-render step rebuilds the sources).
 Without it, a thin fallback drives the same engines Quarto drives -- pandoc for HTML, pandoc
 then Typst for the PDF -- with `crossref.lua` supplying the Quarto cross-references the
-templates use. Both write the same layout: `_site/report/index.html` and `index.pdf`.
+templates use. Both renderers run `minus.lua` (Quarto through `_quarto.yml`), and both write
+the same layout: `_site/report/index.html` and `index.pdf`.
 """
 
 from __future__ import annotations
@@ -85,14 +86,13 @@ def render_with_pandoc(project_dir: Path) -> Rendered:
     out.mkdir(parents=True, exist_ok=True)
     options = _quarto_options(project_dir)
     pandoc = pypandoc.get_pandoc_path()
-    crossref = str(resources.files("polarity") / "crossref.lua")
+    filters = [str(resources.files("polarity") / name) for name in ("minus.lua", "crossref.lua")]
     common = [
         pandoc,
         str(source),
         "--from",
         "markdown",
-        "--lua-filter",
-        crossref,
+        *(arg for lua in filters for arg in ("--lua-filter", lua)),
         "--citeproc",
         f"--resource-path={report_dir}",
     ]
