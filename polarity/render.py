@@ -3,8 +3,8 @@
 With `quarto` on PATH, Quarto renders the project (its pre-render step rebuilds the sources).
 Without it, a thin fallback drives the same engines Quarto drives -- pandoc for HTML, pandoc
 then Typst for the PDF -- with `crossref.lua` supplying the Quarto cross-references the
-templates use. Both renderers run `minus.lua` (Quarto through `_quarto.yml`), and both write
-the same layout: `_site/report/index.html` and `index.pdf`.
+templates use. Both run the filters `_quarto.yml` lists and write the same layout:
+`_site/report/index.html` and `index.pdf`.
 """
 
 from __future__ import annotations
@@ -65,10 +65,15 @@ def _quarto_options(project_dir: Path) -> dict:
     config = yaml.safe_load(config_file.read_text()) if config_file.is_file() else {}
     formats = (config or {}).get("format", {})
     html = formats.get("html", {}) or {}
+    filters = [Path(project_dir) / f for f in (config or {}).get("filters", [])]
+    for lua in filters:
+        if not lua.is_file():
+            raise RenderError(f"filter {lua} named in {config_file} does not exist")
     return {
         "toc": bool(html.get("toc", False)),
         "number_sections": bool(html.get("number-sections", False)),
         "css": html.get("css"),
+        "filters": [str(lua) for lua in filters],
     }
 
 
@@ -86,7 +91,8 @@ def render_with_pandoc(project_dir: Path) -> Rendered:
     out.mkdir(parents=True, exist_ok=True)
     options = _quarto_options(project_dir)
     pandoc = pypandoc.get_pandoc_path()
-    filters = [str(resources.files("polarity") / name) for name in ("minus.lua", "crossref.lua")]
+    # The project's own filters, as Quarto runs them, then the Quarto syntax Quarto provides.
+    filters = [*options["filters"], str(resources.files("polarity") / "crossref.lua")]
     common = [
         pandoc,
         str(source),

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
 from polarity import data, paths
 
@@ -90,8 +91,13 @@ def smoke_project(tmp_path_factory) -> SimpleNamespace:
     results = root / "results"
     for name in experiments.NAMES:
         run_experiment(name, "smoke", data_dir=DATA_ROOT, results_dir=results)
-    shutil.copy2(paths.ROOT / "_quarto.yml", root / "_quarto.yml")
-    (root / "report").mkdir()
+    # The Quarto project: its configuration and the files it names (scripts, filters).
+    config = yaml.safe_load((paths.ROOT / "_quarto.yml").read_text())
+    named = [config["project"].get(step) for step in ("pre-render", "post-render")]
+    for relative in ["_quarto.yml", *filter(None, named), *config.get("filters", [])]:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(paths.ROOT / relative, root / relative)
+    (root / "report").mkdir(exist_ok=True)
     built = build(results, root / "report")
     rendered = render(root, results)
     return SimpleNamespace(root=root, results=results, built=built, rendered=rendered)

@@ -118,6 +118,14 @@ def test_failing_quarto_shows_its_own_error(smoke_project, tmp_path, monkeypatch
     )
 
 
+def test_a_filter_missing_from_the_project_is_named(tmp_path):
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "index.qmd").write_text("# A\n")
+    (tmp_path / "_quarto.yml").write_text("filters:\n  - polarity/minus.lua\n")
+    with pytest.raises(RenderError, match=r"filter .*polarity/minus.lua named in .*_quarto.yml"):
+        render(tmp_path, renderer="fallback")
+
+
 # --- Nothing partial on disk --------------------------------------------------------------
 
 
