@@ -18,6 +18,7 @@ import time
 import keras
 import numpy as np
 
+from benchmarks import fit_on_arrays
 from polarity import data
 from polarity.backend import fit_in_order
 from polarity.ensemble import ConvnetEnsemble
@@ -40,7 +41,7 @@ class Plain:
     members = 1
 
     def __init__(self, train: data.Split, in_order: bool = False):
-        self.in_order = in_order
+        self.fit = fit_in_order if in_order else fit_on_arrays
         self.x = data.encode(train.images, "normal").reshape(-1, 28, 28, 1)
         self.y = train.labels
         keras.utils.set_random_seed(0)
@@ -52,10 +53,7 @@ class Plain:
 
     def epoch(self, batches: np.ndarray) -> None:
         rows = batches.reshape(-1)
-        if self.in_order:
-            fit_in_order(self.model, self.x[rows], self.y[rows], BATCH)
-        else:
-            self.model.fit(self.x[rows], self.y[rows], batch_size=BATCH, shuffle=False, verbose=0)
+        self.fit(self.model, self.x[rows], self.y[rows], BATCH)
 
 
 class Runner:

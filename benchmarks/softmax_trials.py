@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from benchmarks import fit_on_arrays
 from polarity import data
 from polarity.backend import fit_in_order
 from polarity.ensemble import SoftmaxEnsemble
@@ -36,27 +37,17 @@ def naive(train: data.Split, encodings: list[str]) -> float:
 
 
 def presliced(
-    train: data.Split, schedules: list[np.ndarray], encodings: list[str], fit=None
+    train: data.Split, schedules: list[np.ndarray], encodings: list[str], fit=fit_on_arrays
 ) -> float:
     """A tuned per-run loop: one model per run, `fit` on exactly its 50 batches, sliced
     beforehand so Keras builds no pipeline over the whole training set; `fit` (model, x, y,
-    batch size) feeds them, `model.fit` on arrays by default."""
+    batch size) feeds them."""
     encoded = {e: data.encode(train.images, e) for e in set(encodings)}
     start = time.perf_counter()
     for batches, encoding in zip(schedules, encodings, strict=True):
         model = softmax_regression(RATE)
         rows = batches.reshape(-1)
-        if fit is None:
-            model.fit(
-                encoded[encoding][rows],
-                train.labels[rows],
-                batch_size=BATCH,
-                epochs=1,
-                shuffle=False,
-                verbose=0,
-            )
-        else:
-            fit(model, encoded[encoding][rows], train.labels[rows], BATCH)
+        fit(model, encoded[encoding][rows], train.labels[rows], BATCH)
     return time.perf_counter() - start
 
 
