@@ -12,7 +12,7 @@ measurements that decide the MNIST answer, with the MNIST experiments' own code:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from experiments import conditioning, convnet, replication, sweep
 
@@ -65,6 +65,8 @@ PROFILES = {
 
 
 def run(config: Config, data_dir=None) -> dict:
+    """Each part's result in the envelope of the MNIST experiment it repeats (its own
+    config, seeds and metrics), so the report judges and draws it with the same code."""
     trials_config = replication.Config(
         dataset=config.dataset,
         encodings=POLARITIES,
@@ -75,43 +77,42 @@ def run(config: Config, data_dir=None) -> dict:
     )
     prepared = replication.prepare(trials_config, data_dir)
     trials = replication.independent_trials(trials_config, prepared)
-    curvature = conditioning.run(
-        conditioning.Config(dataset=config.dataset, encodings=POLARITIES), data_dir
+    curvature_config = conditioning.Config(dataset=config.dataset, encodings=POLARITIES)
+    curvature = conditioning.run(curvature_config, data_dir)
+    sweep_config = sweep.Config(
+        dataset=config.dataset,
+        encodings=POLARITIES,
+        learning_rates=config.sweep_learning_rates,
+        checkpoints=config.sweep_checkpoints,
+        seeds=config.sweep_seeds,
+        first_seed=config.sweep_seed,
     )
-    rates = sweep.run(
-        sweep.Config(
-            dataset=config.dataset,
-            encodings=POLARITIES,
-            learning_rates=config.sweep_learning_rates,
-            checkpoints=config.sweep_checkpoints,
-            seeds=config.sweep_seeds,
-            first_seed=config.sweep_seed,
+    rates = sweep.run(sweep_config, data_dir)
+    convnet_config = convnet.Config(
+        dataset=config.dataset,
+        setups=(convnet.Setup("valid", False, *config.convnet_optimizer),),
+        seeds=config.convnet_seeds,
+        first_seed=config.convnet_seed,
+        updates=config.convnet_updates,
+        eval_every=config.convnet_eval_every,
+        train_images=config.train_images,
+        test_images=config.test_images,
+    )
+    network = convnet.train_setups(convnet_config, data_dir)
+    parts = {
+        "replication": (
+            trials_config,
+            [config.trial_seed + t for t in range(config.trials)],
+            {"independent_trials": trials},
         ),
-        data_dir,
-    )
-    network = convnet.train_setups(
-        convnet.Config(
-            dataset=config.dataset,
-            setups=(convnet.Setup("valid", False, *config.convnet_optimizer),),
-            seeds=config.convnet_seeds,
-            first_seed=config.convnet_seed,
-            updates=config.convnet_updates,
-            eval_every=config.convnet_eval_every,
-            train_images=config.train_images,
-            test_images=config.test_images,
-        ),
-        data_dir,
-    )
+        "conditioning": (curvature_config, [], curvature["metrics"]),
+        "sweep": (sweep_config, rates["seeds"], rates["metrics"]),
+        "convnet": (convnet_config, network["seeds"], {"setups": network["setups"]}),
+    }
     return {
-        "seeds": sorted(
-            {config.trial_seed + t for t in range(config.trials)}
-            | set(rates["seeds"])
-            | set(network["seeds"])
-        ),
+        "seeds": sorted({seed for _, seeds, _ in parts.values() for seed in seeds}),
         "metrics": {
-            "independent_trials": trials,
-            "conditioning": curvature["metrics"],
-            "sweep": rates["metrics"],
-            "convnet": {"setups": network["setups"]},
+            name: {"config": asdict(part_config), "seeds": seeds, "metrics": metrics}
+            for name, (part_config, seeds, metrics) in parts.items()
         },
     }

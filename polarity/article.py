@@ -1,7 +1,9 @@
-"""Build the article's Quarto sources from results: figures, claims, then Jinja templates."""
+"""Build the article's Quarto sources from results: the sections' figures, tables and
+claims (polarity/report/), then the Jinja templates that word them (templates/)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import traceback
 from dataclasses import dataclass
@@ -12,12 +14,12 @@ import yaml
 
 from polarity import PolarityError, paths
 from polarity.cache import cache_key, what_changed
-from polarity.claims import evaluate
-from polarity.figures import build_figures
 from polarity.files import atomic_write_json, atomic_write_text
 from polarity.formatting import FILTERS
+from polarity.report import FIGURES, SECTIONS, TABLES, evaluate
+from polarity.report.base import DATASETS
+from polarity.report.output import figure_entries, table_rows, write_figures, write_tables
 from polarity.results import read_results
-from polarity.tables import build_tables
 
 ARTICLE_TEMPLATE = "index.qmd.j2"
 # Hand-written files the generated article needs beside it.
@@ -42,7 +44,20 @@ def environment(templates_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
         comment_end_string="##}",
     )
     env.filters.update(FILTERS)
+    env.tests["verdict"] = is_verdict
+    env.globals["dataset_names"] = DATASETS
     return env
+
+
+def is_verdict(claim: dict, name: str) -> bool:
+    """The Jinja test `claim is verdict("name")`; a name the claim cannot return is an
+    error, so a misspelt branch cannot silently never render."""
+    if name not in claim["verdicts"]:
+        raise TemplateError(
+            f"claim {claim['id']} has no verdict {name!r}; it returns one of "
+            f"{', '.join(claim['verdicts'])}"
+        )
+    return claim["verdict"] == name
 
 
 def _template_location(exc: BaseException, env: jinja2.Environment) -> tuple[str, int] | None:
@@ -110,6 +125,7 @@ def build_context(
     tables: dict,
     citation: dict,
 ) -> dict:
+    """What the templates see. `claims` are the claims as dicts, by id."""
     profiles = sorted({r["profile"] for r in results.values()})
     of_record = Path(results_dir).resolve() == paths.RESULTS_OF_RECORD.resolve() and profiles == [
         "full"
@@ -122,11 +138,32 @@ def build_context(
         "results": results,
         "stale": stale_results(results),
         "claims": claims,
+        "holding": {claim_id for claim_id, claim in claims.items() if claim["holds"]},
         "figures": {f["id"]: f for f in figures},
         "tables": tables,
         "citation": citation,
         "build": {"profiles": profiles, "of_record": of_record, "results_dir": str(shown_dir)},
     }
+
+
+def decide(results: dict, results_dir: Path, citation: dict, env: jinja2.Environment):
+    """Everything the article says about `results`, in memory: the templates' context
+    (claims worded by their macros, figure entries, table rows) and the figures to draw."""
+    entries = figure_entries(FIGURES, results, citation)
+    tables = table_rows(TABLES, results)
+    evaluated = evaluate(results)
+    claims = {claim_id: claim.as_dict() for claim_id, claim in evaluated.items()}
+    figures = [entry for _, _, entry in entries]
+    context = build_context(results, results_dir, claims, figures, tables, citation)
+    word_claims(env, evaluated, context)
+    return context, entries
+
+
+def judge(results: dict, templates_dir: Path = paths.TEMPLATES) -> dict[str, dict]:
+    """Every claim `results` support or refute, by id, with the sentence the article prints."""
+    env = environment(templates_dir)
+    context, _ = decide(results, paths.RESULTS_OF_RECORD, read_citation(), env)
+    return context["claims"]
 
 
 def build(
@@ -138,16 +175,43 @@ def build(
     report_dir = Path(report_dir)
     results = read_results(results_dir)
     citation = read_citation()
-    figures = build_figures(results, report_dir / "figures", citation)
-    tables = build_tables(results, report_dir / "tables")
-    claims = evaluate(results)
-    atomic_write_json(report_dir / "claims.json", claims)
+    env = environment(templates_dir)
+    context, entries = decide(results, results_dir, citation, env)
+    figures = write_figures(entries, report_dir / "figures", citation)
+    write_tables(context["tables"], report_dir / "tables")
+    atomic_write_json(report_dir / "claims.json", context["claims"])
     if report_dir.resolve() != paths.REPORT.resolve():
         for name in STATIC_FILES:
             shutil.copy2(paths.REPORT / name, report_dir / name)
-    context = build_context(results, results_dir, claims, figures, tables, citation)
     article = report_dir / "index.qmd"
-    atomic_write_text(
-        article, render_template(environment(templates_dir), ARTICLE_TEMPLATE, context)
-    )
-    return Built(article=article, figures=figures, claims=claims)
+    atomic_write_text(article, render_template(env, ARTICLE_TEMPLATE, context))
+    return Built(article=article, figures=figures, claims=context["claims"])
+
+
+def word_claims(env: jinja2.Environment, evaluated: dict, context: dict) -> None:
+    """Add to each claim in `context` the sentence its template macro says for its verdict,
+    so claims.json holds the words the article prints. A claim without a macro is an error."""
+    macros = {}
+    for section in SECTIONS:
+        try:
+            module = env.get_template(section.template).make_module(context)
+        except jinja2.TemplateError as exc:
+            render_template(env, section.template, context)  # names the template and line
+            raise TemplateError(f"{section.template}: {exc}") from None
+        for name in dir(module):
+            if not name.startswith("_") and isinstance(getattr(module, name), jinja2.runtime.Macro):
+                macros.setdefault(name, (section.template, getattr(module, name)))
+    for claim_id, claim in evaluated.items():
+        if claim.macro not in macros:
+            raise TemplateError(
+                f"claim {claim_id} has no sentence: no macro {claim.macro}(c) in "
+                f"{templates_of_sections()}"
+            )
+        _, macro = macros[claim.macro]
+        # One line, as the article prints it; the no-break spaces in numbers stay.
+        sentence = str(macro(context["claims"][claim_id]))
+        context["claims"][claim_id]["statement"] = re.sub(r"[ \t\n]+", " ", sentence).strip()
+
+
+def templates_of_sections() -> str:
+    return ", ".join(f"templates/{section.template}" for section in SECTIONS)

@@ -26,10 +26,13 @@ def points(x: float, digits: int = 1) -> str:
 
 def interval(bounds, digits: int = 1, unit: str = "pct") -> str:
     """A confidence interval: [0.91, 0.93] -> '91.0 % to 93.0 %'; unit 'prop' gives
-    '0.910 to 0.930' and 'points' (for differences) '2.0 to 3.0 percentage points'."""
+    '0.910 to 0.930', 'points' (for differences) '2.0 to 3.0 percentage points' and 'ms'
+    (for durations in seconds) '9.30 to 9.70 ms'."""
     low, high = bounds
     if unit == "points":
         return f"{low * 100:.{digits}f} to {points(high, digits)}"
+    if unit == "ms":
+        return f"{low * 1000:.{digits}f} to {ms(high, digits)}"
     fmt = {"pct": pct, "prop": prop}[unit]
     return f"{fmt(low, digits)} to {fmt(high, digits)}"
 
@@ -115,6 +118,7 @@ FILTERS = {
         interval,
         pvalue,
         seconds,
+        ms,
         sci,
         count,
         seeds,

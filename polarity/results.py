@@ -198,31 +198,3 @@ def _gpu_names(backend: str) -> list[str]:
     except Exception:  # a broken GPU runtime must not stop a CPU run from recording itself
         return []
     return []
-
-
-def fashion_parts(result: dict) -> dict[str, dict]:
-    """The Fashion-MNIST result laid out as the MNIST experiments' results (replication,
-    conditioning, sweep, convnet), each with its own config and seeds, so the MNIST
-    claims and figures judge and draw it unchanged."""
-    m, config = result["metrics"], result["config"]
-
-    def seeds(first: str, count: str) -> list:
-        return [config[first] + i for i in range(config[count])]
-
-    return {
-        "replication": {
-            "metrics": {"independent_trials": m["independent_trials"]},
-            "config": {
-                "trial_updates": config["trial_updates"],
-                "learning_rate": config["trial_learning_rate"],
-            },
-            "seeds": seeds("trial_seed", "trials"),
-        },
-        "conditioning": {"metrics": m["conditioning"], "config": {}, "seeds": []},
-        "sweep": {"metrics": m["sweep"], "config": {}, "seeds": seeds("sweep_seed", "sweep_seeds")},
-        "convnet": {
-            "metrics": m["convnet"],
-            "config": {},
-            "seeds": seeds("convnet_seed", "convnet_seeds"),
-        },
-    }

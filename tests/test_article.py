@@ -7,7 +7,7 @@ import pytest
 
 from polarity import formatting, paths
 from polarity.article import TemplateError, build, environment, render_template
-from polarity.claims import evaluate
+from polarity.article import judge as evaluate
 
 RECORD = paths.RESULTS_OF_RECORD / "replication.json"
 
@@ -227,7 +227,7 @@ def test_convnet_claims_quote_the_results(all_results):
     assert set(verdicts) == set(setups)
     for name, entry in setups.items():
         low, high = entry["difference"]["ci95"]
-        alike = verdicts[name] == "no difference can be told from chance"
+        alike = verdicts[name] == "inconclusive"
         assert alike == (low <= 0 <= high), name
         if not alike:  # each setup that differs is quoted with its accuracies
             normal = entry["encodings"]["normal"]["final"]["mean"]
@@ -314,8 +314,10 @@ def test_mismatch_claim_follows_the_cross_polarity_accuracy(all_results):
 def test_fashion_figures_count_each_part_s_own_seeds(all_results):
     """The Fashion-MNIST result holds the seeds of all its parts; the convnet figure must
     describe the convnet's seeds only."""
-    from polarity.figures import FIGURES
+    from polarity.report import FIGURES
+    from polarity.report.output import figure_entries
 
     fashion = all_results["fashion"]
     spec = next(f for f in FIGURES if f.id == "fig-fashion-convnet-curves")
-    assert f"mean of {fashion['config']['convnet_seeds']} seeds" in spec.alt(fashion)
+    ((_, _, entry),) = figure_entries((spec,), {"fashion": fashion}, None)
+    assert f"mean of {fashion['config']['convnet_seeds']} seeds" in entry["alt"]

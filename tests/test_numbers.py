@@ -20,10 +20,7 @@ import re
 import pytest
 
 from polarity import article, paths
-from polarity.claims import evaluate
-from polarity.figures import build_figures
 from polarity.results import read_results
-from polarity.tables import build_tables
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use characters: never in real text
 SOURCES: dict[int, tuple[tuple, object]] = {}  # marker id -> (path, value printed)
@@ -155,22 +152,15 @@ def _traced_format(template, *args):
 
 
 @pytest.fixture(scope="module")
-def traced_article(tmp_path_factory):
-    out = tmp_path_factory.mktemp("numbers")
+def traced_article():
     plain = read_results(paths.RESULTS_OF_RECORD)
     results = {name: traced(r, (f"{name}.json",)) for name, r in plain.items()}
-    citation = article.read_citation()
-    figures = build_figures(results, out / "figures", citation)
-    tables = build_tables(results, out / "tables")
-    claims = evaluate(results)
-    context = article.build_context(
-        results, paths.RESULTS_OF_RECORD, claims, figures, tables, citation
-    )
     env = article.environment()
     env.finalize = _finalize
     env.filters["length"] = _traced_length
     env.filters["format"] = _traced_format
     env.filters["join"] = _traced_join
+    context, _ = article.decide(results, paths.RESULTS_OF_RECORD, article.read_citation(), env)
     SOURCES.clear()
     return article.render_template(env, article.ARTICLE_TEMPLATE, context)
 
@@ -222,7 +212,6 @@ def _strip_spans(text: str) -> str:
     return text
 
 
-@pytest.mark.filterwarnings("ignore:Glyph")  # figures drawn from traced values carry the marks
 def test_every_number_in_the_prose_is_traced_to_the_results(traced_article):
     untraced = _strip_spans(_prose(traced_article))
     free = sorted(set(NUMBER.findall(untraced)) - set(LISTED_IN_TEMPLATE))

@@ -12,7 +12,7 @@ import yaml
 from pypdf import PdfReader
 
 from polarity import paths
-from polarity.figures import FIGURES
+from polarity.report import FIGURES
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ import json
 import re
 
 from polarity import paths
-from polarity.claims import evaluate
+from polarity.article import judge as evaluate
 
 
 def _answer_paragraph() -> str:
@@ -78,7 +78,7 @@ def test_readme_numbers_come_from_the_results_of_record():
         f"({absorption['conv_same_zero_padding']['predictions_changed']} predictions change)",
     ]
     fashion = json.loads((paths.RESULTS_OF_RECORD / "fashion.json").read_text())
-    fashion_trials = fashion["metrics"]["independent_trials"]
+    fashion_trials = fashion["metrics"]["replication"]["metrics"]["independent_trials"]
     expected.append(
         f"{fashion_trials['difference']['mean'] * 100:.1f} points in "
         f"{fashion_trials['difference']['n']} paired trials"
@@ -126,7 +126,7 @@ def test_readme_convnet_sentence_rests_on_claims_that_hold():
     claims = evaluate({"convnet": record, "speed": timing})
     paragraph = _answer_paragraph()
     verdicts = claims["convnet_difference"]["values"]["verdicts"]
-    chance = "no difference can be told from chance"
+    chance = "inconclusive"
     assert (
         "no difference can be told from chance there, nor at 0.03, with Adam, with batch "
         "normalisation or with 'same' padding" in paragraph
@@ -135,7 +135,7 @@ def test_readme_convnet_sentence_rests_on_claims_that_hold():
     for name in (*others, "same-sgd-0.03"):
         assert verdicts[name] == chance, name
     assert "the one setup that still differs" in paragraph
-    assert verdicts["valid-sgd-0.1"] == "inverted inputs end ahead"
+    assert verdicts["valid-sgd-0.1"] == "inverted_ahead"
     assert "less than a tenth of a point" in paragraph
     assert abs(record["metrics"]["setups"]["valid-sgd-0.1"]["difference"]["mean"]) < 0.001
     # "Learn more slowly at first, then catch up": behind at the first test, level at the last.

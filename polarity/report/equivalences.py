@@ -1,0 +1,325 @@
+"""What inversion does not change: negation and centred inversion, absorbing the inversion
+into the first layer, padding, and batch normalisation."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from polarity.report.base import Claim, FigureSpec, Section, TableSpec, need, predicate
+from polarity.report.draw import panels
+from polarity.report.mechanism import curvature
+from polarity.style import COLUMN_WIDTH, REFERENCE_COLOUR
+
+# Float32 logits of a few units agree to about 1e-6 when the algebra is exact; a broken
+# identity moves them by tenths or more.
+ROUNDING_TOLERANCE = 1e-4
+EXACT_ABSORPTION = ("dense", "conv_valid", "conv_same_background_padding")
+ABSORPTION_CASES = {
+    "dense": "dense first layer",
+    "conv_valid": "'valid' convolution",
+    "conv_same_zero_padding": "'same' convolution, zero padding",
+    "conv_same_background_padding": "'same' convolution, background padding",
+}
+MIRROR_CASES = {
+    ("without_batch_norm", "running_statistics"): "no batch norm",
+    ("batch_norm", "batch_statistics"): "batch norm, batch statistics",
+    ("batch_norm", "running_statistics"): "batch norm, running statistics",
+}
+# (pair, mode of evaluation) -> colour, in the legend's order; labels as in the table.
+MIRROR_COLOURS = {
+    ("without_batch_norm", "running_statistics"): "#D55E00",
+    ("batch_norm", "running_statistics"): "#009E73",
+    ("batch_norm", "batch_statistics"): "#0072B2",
+}
+PRECISIONS = {"float32": "mirrored_training", "float64": "mirrored_training_float64"}
+
+
+def worst_at_last_update(pair: dict, mode: str) -> tuple[float, int]:
+    """A mirrored pair's largest logit difference and changed predictions after its last
+    update, each at its worst seed."""
+    m = pair["modes"][mode]
+    return (
+        max(r[-1] for r in m["max_abs_logit_difference"]),
+        max(r[-1] for r in m["predictions_changed"]),
+    )
+
+
+# --- Claims -------------------------------------------------------------------------------
+
+
+def _sweep_max_difference(results: dict, first: str, second: str) -> float:
+    accuracy = results["sweep"]["metrics"]["accuracy"]
+    need(accuracy, first, second)
+    a = [v for rate in accuracy[first]["per_seed"] for seed in rate for v in seed]
+    b = [v for rate in accuracy[second]["per_seed"] for seed in rate for v in seed]
+    return max(abs(x - y) for x, y in zip(a, b, strict=True))
+
+
+def negation_and_centred_inversion_change_nothing(results: dict) -> Claim:
+    c = curvature(results)
+    need(c, "negated", "centred", "inverted-centred")
+    negation = _sweep_max_difference(results, "normal", "negated")
+    centred = _sweep_max_difference(results, "centred", "inverted-centred")
+    grid = results["sweep"]["metrics"]["grid"]
+    tolerance = 1e-4  # one test image in 10,000
+    return predicate(
+        "negation_and_centred_inversion_change_nothing",
+        negation <= tolerance and centred <= tolerance,
+        {
+            "negation_max_difference": negation,
+            "centred_max_difference": centred,
+            "models": len(grid["learning_rates"]) * grid["seeds"] * len(grid["checkpoints"]),
+            "centred_curvature": c["centred"]["hessian_lambda_max"],
+        },
+    )
+
+
+def absorption_reproduces_predictions(results: dict) -> Claim:
+    metrics = results["equivalences"]["metrics"]
+    cases = {c: metrics["absorption"][c] for c in EXACT_ABSORPTION}
+    worst = max(c["max_abs_logit_difference"] for c in cases.values())
+    changed = sum(c["predictions_changed"] for c in cases.values())
+    return predicate(
+        "absorption_reproduces_predictions",
+        worst <= ROUNDING_TOLERANCE and changed == 0,
+        {
+            "max_abs_logit_difference": worst,
+            "predictions_changed": changed,
+            "max_abs_logit": max(c["max_abs_logit"] for c in cases.values()),
+            "test_images": metrics["test_images"],
+        },
+    )
+
+
+def same_padding_breaks_absorption(results: dict) -> Claim:
+    metrics = results["equivalences"]["metrics"]
+    zero = metrics["absorption"]["conv_same_zero_padding"]
+    background = metrics["absorption"]["conv_same_background_padding"]
+    return predicate(
+        "same_padding_breaks_absorption",
+        zero["max_abs_logit_difference"] > ROUNDING_TOLERANCE
+        and background["max_abs_logit_difference"] <= ROUNDING_TOLERANCE
+        and background["predictions_changed"] == 0,
+        {
+            "zero_padding_predictions_changed": zero["predictions_changed"],
+            "zero_padding_max_abs_logit_difference": zero["max_abs_logit_difference"],
+            "accuracy_reference": zero["accuracy_reference"],
+            "accuracy_zero_padding": zero["accuracy_other"],
+            "background_padding_max_abs_logit_difference": background["max_abs_logit_difference"],
+            "test_images": metrics["test_images"],
+        },
+    )
+
+
+def batch_norm_mirrors_training(results: dict) -> Claim:
+    metrics = results["equivalences"]["metrics"]
+    exact, single = metrics["mirrored_training_float64"], metrics["mirrored_training"]
+    bn64, _ = worst_at_last_update(exact["batch_norm"], "batch_statistics")
+    plain64, _ = worst_at_last_update(exact["without_batch_norm"], "running_statistics")
+    bn32, bn32_changed = worst_at_last_update(single["batch_norm"], "batch_statistics")
+    plain32, plain32_changed = worst_at_last_update(
+        single["without_batch_norm"], "running_statistics"
+    )
+    return predicate(
+        "batch_norm_mirrors_training",
+        bn64 <= ROUNDING_TOLERANCE < plain64,
+        {
+            "float64": {"batch_norm": bn64, "without": plain64},
+            "float32": {
+                "batch_norm": bn32,
+                "batch_norm_changed": bn32_changed,
+                "without": plain32,
+                "without_changed": plain32_changed,
+            },
+            "updates": {
+                "float64": exact["batch_norm"]["updates"][-1],
+                "float32": single["batch_norm"]["updates"][-1],
+            },
+            "test_images": metrics["test_images"],
+        },
+    )
+
+
+def running_statistics_break_the_mirror(results: dict) -> Claim:
+    metrics = results["equivalences"]["metrics"]
+    pair = metrics["mirrored_training"]["batch_norm"]
+    batch, batch_changed = worst_at_last_update(pair, "batch_statistics")
+    running, running_changed = worst_at_last_update(pair, "running_statistics")
+    accuracy = pair["modes"]["running_statistics"]["final_accuracy"]
+    early = metrics["mirrored_training_float64"]["batch_norm"]
+    _, early_running = worst_at_last_update(early, "running_statistics")
+    _, early_batch = worst_at_last_update(early, "batch_statistics")
+    return predicate(
+        "running_statistics_break_the_mirror",
+        running > batch,
+        {
+            "running": running,
+            "batch": batch,
+            "running_changed": running_changed,
+            "batch_changed": batch_changed,
+            "early_updates": early["updates"][-1],
+            "early_running_changed": early_running,
+            "early_batch_changed": early_batch,
+            "updates": pair["updates"][-1],
+            "accuracy": {e: accuracy[e]["mean"] for e in ("normal", "inverted")},
+            "difference": accuracy["difference"]["mean"],
+            "ci95": accuracy["difference"]["ci95"],
+            "test_images": metrics["test_images"],
+        },
+    )
+
+
+# --- Figure -------------------------------------------------------------------------------
+
+
+def draw_mirrored_training(result: dict) -> plt.Figure:
+    metrics = result["metrics"]
+    pairs, exact = metrics["mirrored_training"], metrics["mirrored_training_float64"]
+    fig, axes = panels(2, 2 * COLUMN_WIDTH, 2.3)
+    quantities = (
+        ("max_abs_logit_difference", "largest logit difference"),
+        ("predictions_changed", f"test predictions changed (of {metrics['test_images']:,})"),
+    )
+    for ax, (quantity, label) in zip(axes[0], quantities, strict=True):
+        for (pair, mode), colour in MIRROR_COLOURS.items():
+            name = MIRROR_CASES[(pair, mode)]
+            updates = pairs[pair]["updates"]
+            runs = np.asarray(pairs[pair]["modes"][mode][quantity], dtype=float)
+            ax.plot(
+                updates, runs.mean(axis=0), color=colour, marker="o", markersize=2.5, label=name
+            )
+            ax.fill_between(
+                updates, runs.min(axis=0), runs.max(axis=0), color=colour, alpha=0.2, linewidth=0
+            )
+            brief = exact[pair]
+            ax.plot(
+                brief["updates"],
+                [max(r[-1] for r in brief["modes"][mode][quantity])],
+                color=colour,
+                marker="*",
+                markersize=7,
+                linestyle="none",
+            )
+        ax.set_yscale("symlog" if quantity == "predictions_changed" else "log")
+        ax.set_xlabel("updates (batch 100)")
+        ax.set_ylabel(label)
+    axes[0][0].plot([], [], color=REFERENCE_COLOUR, marker="*", linestyle="none", label="float64")
+    axes[0][0].legend(loc="lower right", frameon=False)
+    return fig
+
+
+def alt_mirrored_training(result: dict) -> str:
+    metrics = result["metrics"]
+    pairs, exact = metrics["mirrored_training"], metrics["mirrored_training_float64"]
+    parts = []
+    for pair, mode in MIRROR_COLOURS:
+        final, changed = worst_at_last_update(pairs[pair], mode)
+        brief, _ = worst_at_last_update(exact[pair], mode)
+        parts.append(
+            f"{MIRROR_CASES[(pair, mode)]}: largest logit difference {final:.2g} and up to "
+            f"{changed} "
+            f"predictions changed after {pairs[pair]['updates'][-1]} updates "
+            f"({brief:.2g} in float64 after {exact[pair]['updates'][-1]})"
+        )
+    return (
+        "Two line charts against training updates, on log scales: the largest difference "
+        "between the logits of a network trained on normal images and its mirror trained on "
+        "inverted images, and the number of test predictions on which they disagree; "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def data_mirrored_training(result: dict) -> dict:
+    metrics = result["metrics"]
+    return {
+        precision: {
+            pair: {
+                "updates": entry["updates"],
+                **{
+                    mode: {q: m[q] for q in ("max_abs_logit_difference", "predictions_changed")}
+                    for mode, m in entry["modes"].items()
+                },
+            }
+            for pair, entry in metrics[key].items()
+        }
+        for precision, key in PRECISIONS.items()
+    }
+
+
+def caption_mirrored_training(result: dict) -> str:
+    return (
+        "How far a convnet trained on inverted images strays from the mirror image of one "
+        "trained on normal images: the largest difference between their test logits and the "
+        "number of test predictions on which they disagree, against training updates "
+        f"({len(result['seeds'])} seeds, mean with the range shaded). Stars: the same pairs "
+        "trained in float64."
+    )
+
+
+# --- Table --------------------------------------------------------------------------------
+
+
+def equivalence_rows(results: dict) -> list[dict]:
+    """Absorption cases on one trained network each, then the mirrored pairs after their
+    last update (the worst seed), in float32 and in float64."""
+    metrics = results["equivalences"]["metrics"]
+    rows = [
+        {
+            "check": "absorption",
+            "case": name,
+            "precision": "float32",
+            "updates": None,
+            "seeds": 1,
+            "max_abs_logit_difference": a["max_abs_logit_difference"],
+            "max_abs_logit": a["max_abs_logit"],
+            "predictions_changed": a["predictions_changed"],
+            "test_images": metrics["test_images"],
+        }
+        for case, name in ABSORPTION_CASES.items()
+        for a in [metrics["absorption"][case]]
+    ]
+    for precision, key in PRECISIONS.items():
+        for (pair, mode), name in MIRROR_CASES.items():
+            entry = metrics[key][pair]
+            difference, changed = worst_at_last_update(entry, mode)
+            rows.append(
+                {
+                    "check": "mirrored training",
+                    "case": name,
+                    "precision": precision,
+                    "updates": entry["updates"][-1],
+                    "seeds": len(entry["modes"][mode]["max_abs_logit_difference"]),
+                    "max_abs_logit_difference": difference,
+                    "max_abs_logit": None,
+                    "predictions_changed": changed,
+                    "test_images": metrics["test_images"],
+                }
+            )
+    return rows
+
+
+SECTION = Section(
+    "equivalences",
+    claims=(
+        negation_and_centred_inversion_change_nothing,
+        absorption_reproduces_predictions,
+        same_padding_breaks_absorption,
+        batch_norm_mirrors_training,
+        running_statistics_break_the_mirror,
+    ),
+    figures=(
+        FigureSpec(
+            "fig-mirrored-training",
+            ("equivalences",),
+            "How far a convnet trained on inverted images strays from the mirror of one trained "
+            "on normal images, with and without batch normalisation",
+            caption_mirrored_training,
+            draw_mirrored_training,
+            alt_mirrored_training,
+            data_mirrored_training,
+        ),
+    ),
+    tables=(TableSpec("tbl-equivalences", ("equivalences",), equivalence_rows),),
+)

@@ -1,0 +1,305 @@
+"""Why inversion slows softmax regression down: curvature at initialisation (conditioning)
+and the learning-rate sweep that tests its prediction."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from polarity.formatting import pct
+from polarity.report.base import (
+    PAIRED_VERDICTS,
+    POLARITIES,
+    Claim,
+    FigureSpec,
+    MissingData,
+    Section,
+    TableSpec,
+    need,
+    paired_verdict,
+    predicate,
+)
+from polarity.report.draw import panels
+from polarity.style import COLUMN_WIDTH
+
+# The sweep's encodings come in negation pairs with identical curves; one of each is shown.
+SWEEP_SHOWN = ("normal", "inverted", "centred", "standardised")
+SWEEP_COLOURS = {
+    "normal": "#0072B2",
+    "inverted": "#D55E00",
+    "centred": "#009E73",
+    "standardised": "#CC79A7",
+}
+SWEEP_MARKERS = {"normal": "o", "inverted": "s", "centred": "^", "standardised": "D"}
+
+
+def curvature(results: dict) -> dict:
+    """The conditioning experiment's measurements per encoding (normal and inverted at least)."""
+    encodings = results["conditioning"]["metrics"]["encodings"]
+    need(encodings, *POLARITIES)
+    return encodings
+
+
+def last_checkpoint(sweep_metrics: dict) -> int:
+    """The sweep's longest training, in updates: where its best rates are compared."""
+    return sweep_metrics["grid"]["checkpoints"][-1]
+
+
+def best_at_last(sweep_metrics: dict, encoding: str) -> dict:
+    """An encoding's best learning rate on the grid at the last checkpoint, with its accuracy."""
+    return sweep_metrics["best"][encoding][str(last_checkpoint(sweep_metrics))]
+
+
+# --- Claims -------------------------------------------------------------------------------
+
+
+def hessian_matches_formula(results: dict) -> Claim:
+    c = curvature(results)
+    worst = max(
+        abs(m["hessian_lambda_max"] / m["hessian_lambda_max_formula"] - 1) for m in c.values()
+    )
+    return predicate("hessian_matches_formula", worst < 1e-3, {"max_relative_difference": worst})
+
+
+def inversion_raises_curvature(results: dict) -> Claim:
+    c = curvature(results)
+    normal, inverted = c["normal"], c["inverted"]
+    ratio = inverted["hessian_lambda_max"] / normal["hessian_lambda_max"]
+    answer_rate = results["replication"]["config"]["learning_rate"]  # the answer's, 0.5
+    edges = [normal["stability_edge"], inverted["stability_edge"]]
+    if edges[0] > answer_rate > edges[1]:
+        verdict = "separates"
+    elif answer_rate > max(edges):
+        verdict = "beyond_both"
+    else:
+        verdict = "does_not_separate"
+    return Claim(
+        "inversion_raises_curvature",
+        verdict,
+        ratio > 1 and verdict == "separates",
+        {
+            "normal": normal["hessian_lambda_max"],
+            "inverted": inverted["hessian_lambda_max"],
+            "ratio": ratio,
+            "edges": edges,
+            "answer_rate": answer_rate,
+            "beyond": [answer_rate / edge for edge in edges],
+        },
+        verdicts=("separates", "beyond_both", "does_not_separate"),
+    )
+
+
+def top_direction_is_the_mean(results: dict) -> Claim:
+    c = curvature(results)
+    cosines = {e: c[e]["top_direction_mean_cosine"] for e in POLARITIES}
+    norms = {e: c[e]["mean_input_norm_squared"] for e in POLARITIES}
+    return predicate(
+        "top_direction_is_the_mean",
+        all(v > 0.99 for v in cosines.values()),
+        {"cosines": cosines, "mean_norm_squared": norms},
+    )
+
+
+def global_standardisation_does_not_centre(results: dict) -> Claim:
+    c = curvature(results)
+    need(c, "standardised")
+    raw, standard = c["normal"], c["standardised"]
+    return predicate(
+        "global_standardisation_does_not_centre",
+        standard["hessian_lambda_max"] > raw["hessian_lambda_max"]
+        and standard["top_direction_mean_cosine"] > 0.99,
+        {
+            "standardised": standard["hessian_lambda_max"],
+            "normal": raw["hessian_lambda_max"],
+            "standardised_edge": standard["stability_edge"],
+            "normal_edge": raw["stability_edge"],
+            "standardised_cosine": standard["top_direction_mean_cosine"],
+        },
+    )
+
+
+def best_rate_tracks_the_edge(results: dict) -> Claim:
+    c = curvature(results)
+    sweep = results["sweep"]["metrics"]
+    need(sweep["best"], *POLARITIES)
+    rates = sweep["grid"]["learning_rates"]
+    within, best, edges = {}, {}, {}
+    for encoding in (e for e in SWEEP_SHOWN if e in c and e in sweep["best"]):
+        edges[encoding] = c[encoding]["stability_edge"]
+        best[encoding] = best_at_last(sweep, encoding)["learning_rate"]
+        below = [r for r in rates if r <= edges[encoding]]
+        index = rates.index(below[-1] if below else rates[0])
+        # Within one grid step of the largest rate below the edge.
+        within[encoding] = best[encoding] in rates[max(0, index - 1) : index + 2]
+    return predicate(
+        "best_rate_tracks_the_edge",
+        all(within.values()),
+        {
+            "within_one_step": within,
+            "best_rate": best,
+            "edge": edges,
+            "updates": last_checkpoint(sweep),
+        },
+    )
+
+
+def inverted_behind_at_best_rates(results: dict) -> Claim:
+    sweep = results["sweep"]["metrics"]
+    comparisons = sweep["comparisons"].get("normal_minus_inverted_at_best")
+    if comparisons is None:
+        raise MissingData("normal_minus_inverted_at_best")
+    updates = last_checkpoint(sweep)
+    diff = comparisons[str(updates)]
+    best = {e: best_at_last(sweep, e) for e in POLARITIES}
+    verdict = paired_verdict(diff)
+    values = {
+        "difference": diff["mean"],
+        "ci95": diff["ci95"],
+        "p_value": diff["p_value"],
+        "seeds": diff["n"],
+        "checkpoint": updates,
+        "best": best,
+        "rate_ratio": None,
+    }
+    # The mechanism, where the conditioning was measured: the edge caps the inverted rate
+    # while the next-steepest curvature is about the same.
+    if "conditioning" in results:
+        c = results["conditioning"]["metrics"]["encodings"]
+        second = {e: c[e]["second_moment_lambda_2"] / 10 for e in POLARITIES}
+        rate_ratio = best["normal"]["learning_rate"] / best["inverted"]["learning_rate"]
+        if rate_ratio >= 3 and abs(second["inverted"] / second["normal"] - 1) < 0.2:
+            values.update(rate_ratio=rate_ratio, second_curvature=second)
+    return Claim(
+        "inverted_behind_at_best_rates", verdict, verdict == "normal_ahead", values, PAIRED_VERDICTS
+    )
+
+
+# --- Figure -------------------------------------------------------------------------------
+
+
+def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
+    grid = sweep["metrics"]["grid"]
+    rates, checkpoints = grid["learning_rates"], grid["checkpoints"]
+    edges = {e: m["stability_edge"] for e, m in conditioning["metrics"]["encodings"].items()}
+    shown = [e for e in SWEEP_SHOWN if e in grid["encodings"]]
+    fig, axes = panels(len(checkpoints), 2 * COLUMN_WIDTH, 2.3, sharey=True)
+    for ax, (k, checkpoint) in zip(axes[0], enumerate(checkpoints), strict=True):
+        for encoding in shown:
+            entry = sweep["metrics"]["accuracy"][encoding]
+            mean = [row[k] for row in entry["mean"]]
+            low = [row[k][0] for row in entry["ci95"]]
+            high = [row[k][1] for row in entry["ci95"]]
+            colour = SWEEP_COLOURS[encoding]
+            ax.plot(
+                rates,
+                mean,
+                color=colour,
+                marker=SWEEP_MARKERS[encoding],
+                markersize=3,
+                label=encoding,
+            )
+            ax.fill_between(rates, low, high, color=colour, alpha=0.15, linewidth=0)
+            if encoding in edges and rates[0] <= edges[encoding] <= rates[-1]:
+                ax.axvline(edges[encoding], color=colour, linestyle=":", linewidth=0.9)
+        ax.set_xscale("log")
+        ax.set_title(f"after {checkpoint:,} updates")
+        ax.set_xlabel("learning rate")
+    axes[0][0].set_ylabel("test accuracy")
+    axes[0][0].set_ylim(0, 1)
+    axes[0][-1].legend(loc="lower left", frameon=False)
+    return fig
+
+
+def alt_lr_sweep(sweep: dict, conditioning: dict) -> str:
+    grid = sweep["metrics"]["grid"]
+    last = last_checkpoint(sweep["metrics"])
+    edges = conditioning["metrics"]["encodings"]
+    parts = []
+    for encoding in SWEEP_SHOWN:
+        if encoding not in grid["encodings"]:
+            continue
+        best = best_at_last(sweep["metrics"], encoding)
+        edge = ""
+        if encoding in edges:
+            edge = f", predicted edge {edges[encoding]['stability_edge']:.3g}"
+        parts.append(
+            f"{encoding}: best {pct(best['mean'])} at learning rate {best['learning_rate']:g}{edge}"
+        )
+    checkpoints = ", ".join(str(c) for c in grid["checkpoints"])
+    return (
+        f"Test accuracy against learning rate on a log axis, one panel per training length "
+        f"({checkpoints} updates), one line per encoding with 95 % bands and dotted lines at "
+        f"each predicted stability edge; after {last} updates " + "; ".join(parts) + "."
+    )
+
+
+def data_lr_sweep(sweep: dict, conditioning: dict) -> dict:
+    grid = sweep["metrics"]["grid"]
+    return {
+        "grid": grid,
+        "mean": {e: sweep["metrics"]["accuracy"][e]["mean"] for e in grid["encodings"]},
+        "ci95": {e: sweep["metrics"]["accuracy"][e]["ci95"] for e in grid["encodings"]},
+        "stability_edge": {
+            e: m["stability_edge"] for e, m in conditioning["metrics"]["encodings"].items()
+        },
+    }
+
+
+def caption_lr_sweep(sweep: dict, conditioning: dict) -> str:
+    checkpoints = ", ".join(f"{c}" for c in sweep["metrics"]["grid"]["checkpoints"])
+    return (
+        f"Test accuracy against learning rate after {checkpoints} updates, mean and 95 % band "
+        "over seeds. Dotted lines mark each encoding's predicted stability edge 2/λ_max."
+        + (
+            " Negated and inverted-centred inputs are not drawn: their curves coincide with "
+            "normal and centred ones."
+            if "negated" in sweep["metrics"]["grid"]["encodings"]
+            else ""
+        )
+    )
+
+
+LR_SWEEP = (
+    "Test accuracy against learning rate for each encoding, with predicted stability edges",
+    caption_lr_sweep,
+    draw_lr_sweep,
+    alt_lr_sweep,
+    data_lr_sweep,
+)
+
+
+# --- Table --------------------------------------------------------------------------------
+
+
+def conditioning_rows(results: dict) -> list[dict]:
+    encodings = results["conditioning"]["metrics"]["encodings"]
+    sweep = results["sweep"]["metrics"]
+    return [
+        {
+            "encoding": name,
+            "second_moment_lambda_max": m["second_moment_lambda_max"],
+            "top_direction_mean_cosine": m["top_direction_mean_cosine"],
+            "hessian_lambda_max": m["hessian_lambda_max"],
+            "hessian_lambda_max_formula": m["hessian_lambda_max_formula"],
+            "stability_edge": m["stability_edge"],
+            "updates": last_checkpoint(sweep),
+            "best_learning_rate": best_at_last(sweep, name)["learning_rate"],
+            "best_accuracy": best_at_last(sweep, name)["mean"],
+        }
+        for name, m in encodings.items()
+        if name in sweep["best"]
+    ]
+
+
+SECTION = Section(
+    "mechanism",
+    claims=(
+        hessian_matches_formula,
+        inversion_raises_curvature,
+        top_direction_is_the_mean,
+        global_standardisation_does_not_centre,
+        best_rate_tracks_the_edge,
+        inverted_behind_at_best_rates,
+    ),
+    figures=(FigureSpec("fig-lr-sweep", ("sweep", "conditioning"), *LR_SWEEP),),
+    tables=(TableSpec("tbl-conditioning", ("conditioning", "sweep"), conditioning_rows),),
+)

@@ -1,0 +1,162 @@
+"""Writing what the sections decide: figure files with their data, provenance and BibTeX,
+and tables as CSV. Nothing here knows a result's shape."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+
+from polarity.files import atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: E402
+from polarity.report.base import FigureSpec, MissingData, TableSpec  # noqa: E402
+from polarity.report.scope import inputs_of  # noqa: E402
+from polarity.style import RC  # noqa: E402
+
+FORMATS = ("png", "svg", "pdf")
+# Fixed metadata: the same data gives byte-identical files.
+METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+}
+
+
+def save(fig: plt.Figure, stem: Path) -> list[Path]:
+    """Write `fig` as every format in FORMATS, each atomically; return the paths."""
+    written = []
+    for fmt in FORMATS:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, metadata=METADATA[fmt])
+        path = stem.with_suffix(f".{fmt}")
+        atomic_write_bytes(path, buffer.getvalue())
+        written.append(path)
+    return written
+
+
+PROVENANCE_FIELDS = (
+    "experiment",
+    "results_file",
+    "profile",
+    "config_hash",
+    "git_commit",
+    "seeds",
+    "packages",
+    "hardware",
+    "runtime_s",
+)
+
+
+def provenance_of(result: dict, seeds: list) -> dict:
+    """What a reader citing a figure needs to know about where its numbers came from."""
+    prov = result["provenance"]
+    return {
+        "experiment": result["experiment"],
+        "results_file": f"{result['experiment']}.json",
+        "profile": result["profile"],
+        "config_hash": result["config_hash"],
+        "git_commit": prov["git_commit"],
+        "seeds": seeds,
+        "packages": {
+            "python": prov["python"],
+            "keras": prov["keras"],
+            prov["backend"]: prov["backend_version"],
+            "numpy": prov["numpy"],
+        },
+        "hardware": prov["device"],
+        "runtime_s": prov["duration_s"],
+    }
+
+
+def bibtex(spec: FigureSpec, citation: dict, provenance: dict) -> str:
+    """A BibTeX entry for citing one figure alone."""
+    authors = " and ".join(a["name"] for a in citation["authors"])
+    fields = {
+        "title": f"{{{spec.title}}}",
+        "author": f"{{{authors}}}",
+        "year": str(citation["date-released"])[:4],
+        "howpublished": f"Figure {spec.id} of the report ``{citation['title']}''",
+        "version": str(citation["version"]),
+        "note": (
+            f"Results {provenance['results_file']}, config hash "
+            f"{provenance['config_hash'][:12]}, commit {(provenance['git_commit'] or '?')[:12]}"
+        ),
+    }
+    if citation.get("url"):
+        fields["url"] = f"{citation['url'].rstrip('/')}/report/index.html#{spec.id}"
+    key = "polarity-" + spec.id
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items())
+    return f"@misc{{{key},\n{body}\n}}\n"
+
+
+def figure_entries(specs: tuple[FigureSpec, ...], results: dict, citation: dict | None) -> list:
+    """For every figure whose results are there: its spec, the results it draws, and its
+    manifest entry (caption, alt text, files, provenance), without drawing anything."""
+    entries = []
+    for spec in specs:
+        try:
+            envelope, inputs, files_read = inputs_of(results, spec.dataset, spec.experiments)
+        except MissingData:
+            continue
+        written = [*FORMATS, "json", *(["bib"] if citation else [])]
+        entry = {
+            "id": spec.id,
+            "title": spec.title,
+            "caption": spec.caption(*inputs),
+            "files": [f"{spec.id}.{ext}" for ext in written],
+            "alt": spec.alt(*inputs),
+            "inputs": files_read,
+            **provenance_of(envelope, inputs[0]["seeds"]),
+        }
+        entries.append((spec, inputs, entry))
+    return entries
+
+
+def write_figures(entries: list, out_dir: Path, citation: dict | None = None) -> list[dict]:
+    """Draw each figure of `figure_entries`; write its files, data and BibTeX, and the
+    manifest `figures.json`; return the manifest entries."""
+    out_dir = Path(out_dir)
+    with plt.rc_context(RC):
+        for spec, inputs, entry in entries:
+            fig = spec.draw(*inputs)
+            try:
+                save(fig, out_dir / spec.id)
+            finally:
+                plt.close(fig)
+            provenance = {k: entry[k] for k in PROVENANCE_FIELDS}
+            atomic_write_json(
+                out_dir / f"{spec.id}.json",
+                {"id": spec.id, "data": spec.data(*inputs), "provenance": provenance},
+            )
+            if citation:
+                atomic_write_text(out_dir / f"{spec.id}.bib", bibtex(spec, citation, provenance))
+    manifest = [entry for _, _, entry in entries]
+    atomic_write_json(out_dir / "figures.json", {"figures": manifest})
+    return manifest
+
+
+def to_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def table_rows(specs: tuple[TableSpec, ...], results: dict) -> dict[str, list[dict]]:
+    """Rows of every table whose results are there, by id."""
+    return {
+        spec.id: spec.rows(results)
+        for spec in specs
+        if all(name in results for name in spec.experiments)
+    }
+
+
+def write_tables(tables: dict[str, list[dict]], out_dir: Path) -> None:
+    """Each table as CSV, `<id>.csv`."""
+    for table_id, rows in tables.items():
+        atomic_write_text(Path(out_dir) / f"{table_id}.csv", to_csv(rows))
