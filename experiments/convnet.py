@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from polarity import data, stats
+from polarity.data import POLARITIES
 from polarity.ensemble import ConvnetEnsemble
 from polarity.progress import progress_bar
 from polarity.training import tutorial_batches
 
 TARGETS = (0.98, 0.99)
-POLARITIES = ("normal", "inverted")
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Config:
     dataset: str = "mnist"
     setups: tuple[Setup, ...] = SETUPS
     dropout: float = 0.5  # before the dense layer, as in the keras-io example
-    seeds: int = 5
+    n_seeds: int = 5
     first_seed: int = 3000
     updates: int = 1800  # three epochs of 60,000 images in batches of 100
     eval_every: int = 300
@@ -80,7 +80,7 @@ class Config:
 PROFILES = {
     "smoke": Config(
         setups=(Setup("valid", False, "adam", ADAM),),
-        seeds=2,
+        n_seeds=2,
         updates=40,
         eval_every=20,
         train_images=2000,
@@ -88,7 +88,7 @@ PROFILES = {
     ),
     "quick": Config(
         setups=(Setup("valid", False, "adam", ADAM),),
-        seeds=3,
+        n_seeds=3,
         updates=100,
         eval_every=50,
         test_images=2000,
@@ -103,8 +103,8 @@ def first_reaching(updates: list[int], accuracy: list[float], target: float) -> 
 
 def train_setup(config: Config, setup: Setup, train: data.Split, test: data.Split, advance):
     """Every encoding x seed of one setup as one ensemble; accuracy (members, checkpoints)."""
-    seeds = [config.first_seed + s for s in range(config.seeds)]
-    members = [(e, s) for s in range(config.seeds) for e in POLARITIES]
+    seeds = [config.first_seed + s for s in range(config.n_seeds)]
+    members = [(e, s) for s in range(config.n_seeds) for e in POLARITIES]
     ensemble = ConvnetEnsemble(
         train.images,
         train.labels,
@@ -167,19 +167,13 @@ def summarise(config: Config, setup: Setup, members, accuracy: np.ndarray) -> di
 def train_setups(config: Config, data_dir=None) -> dict:
     """Train every setup x encoding x seed; per setup, its curves, finals and targets."""
     dataset = data.load_dataset(config.dataset, data_dir)
-    train = data.Split(
-        dataset.train.images[: config.train_images],
-        dataset.train.labels[: config.train_images].astype(np.int32),
-    )
-    test = data.Split(
-        dataset.test.images[: config.test_images], dataset.test.labels[: config.test_images]
-    )
+    train, test = dataset.train.head(config.train_images), dataset.test.head(config.test_images)
     setups = {}
     with progress_bar("convnet", len(config.setups) * config.updates) as advance:
         for setup in config.setups:
             members, accuracy = train_setup(config, setup, train, test, advance)
             setups[setup.name] = summarise(config, setup, members, accuracy)
-    return {"seeds": [config.first_seed + s for s in range(config.seeds)], "setups": setups}
+    return {"seeds": [config.first_seed + s for s in range(config.n_seeds)], "setups": setups}
 
 
 def run(config: Config, data_dir=None) -> dict:

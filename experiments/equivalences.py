@@ -50,7 +50,7 @@ PAIRS = {"without_batch_norm": False, "batch_norm": True}
 @dataclass(frozen=True)
 class Config:
     dataset: str = "mnist"
-    seeds: int = 3
+    n_seeds: int = 3
     first_seed: int = 5000
     updates: int = 600  # one epoch of 60,000 images in batches of 100
     eval_every: int = 100
@@ -65,7 +65,7 @@ class Config:
 
 PROFILES = {
     "smoke": Config(
-        seeds=1,
+        n_seeds=1,
         updates=20,
         eval_every=10,
         train_images=2000,
@@ -269,10 +269,9 @@ def summarise_pair(runs: list[dict], updates: list[int]) -> dict:
 
 def run(config: Config, data_dir=None) -> dict:
     dataset = data.load_dataset(config.dataset, data_dir)
-    train_images = dataset.train.images[: config.train_images]
-    test_images = dataset.test.images[: config.test_images]
-    y_train = dataset.train.labels[: config.train_images].astype(np.int32)
-    y_test = dataset.test.labels[: config.test_images].astype(np.int32)
+    train, test = dataset.train.head(config.train_images), dataset.test.head(config.test_images)
+    train_images, y_train = train.images, train.labels
+    test_images, y_test = test.images, test.labels
 
     def images(raw, encoding):
         return data.encode(raw, encoding).reshape(-1, 28, 28, 1)
@@ -283,7 +282,7 @@ def run(config: Config, data_dir=None) -> dict:
         "normal_test": images(test_images, "normal"),
         "inverted_test": images(test_images, "inverted"),
     }
-    seeds = [config.first_seed + s for s in range(config.seeds)]
+    seeds = [config.first_seed + s for s in range(config.n_seeds)]
     updates = list(range(config.eval_every, config.updates + 1, config.eval_every))
     total = config.updates * (3 + 2 * len(PAIRS) * len(seeds))
     total += 2 * len(PAIRS) * config.float64_updates

@@ -15,8 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from experiments import conditioning, convnet, replication, sweep
-
-POLARITIES = ("normal", "inverted")
+from polarity.data import POLARITIES
 
 
 @dataclass(frozen=True)
@@ -25,14 +24,14 @@ class Config:
     trials: int = 100
     trial_updates: int = 50
     trial_learning_rate: float = 0.5  # the accepted answer's
-    trial_seed: int = 6000
+    trial_first_seed: int = 6000
     sweep_learning_rates: tuple[float, ...] = sweep.LEARNING_RATES
     sweep_checkpoints: tuple[int, ...] = (50, 500)
-    sweep_seeds: int = 10
-    sweep_seed: int = 6200
+    sweep_n_seeds: int = 10
+    sweep_first_seed: int = 6200
     convnet_optimizer: tuple[str, float] = ("adam", 0.001)
-    convnet_seeds: int = 5
-    convnet_seed: int = 6300
+    convnet_n_seeds: int = 5
+    convnet_first_seed: int = 6300
     convnet_updates: int = 1800  # three epochs, as the MNIST convnet
     convnet_eval_every: int = 300
     train_images: int = 60000  # the smoke profile uses fewer training...
@@ -44,8 +43,8 @@ PROFILES = {
         trials=3,
         sweep_learning_rates=(0.01, 0.1, 1.0),
         sweep_checkpoints=(50,),
-        sweep_seeds=2,
-        convnet_seeds=2,
+        sweep_n_seeds=2,
+        convnet_n_seeds=2,
         convnet_updates=40,
         convnet_eval_every=20,
         train_images=2000,
@@ -54,8 +53,8 @@ PROFILES = {
     "quick": Config(
         trials=20,
         sweep_checkpoints=(50,),
-        sweep_seeds=3,
-        convnet_seeds=3,
+        sweep_n_seeds=3,
+        convnet_n_seeds=3,
         convnet_updates=100,
         convnet_eval_every=50,
         test_images=2000,
@@ -73,7 +72,7 @@ def run(config: Config, data_dir=None) -> dict:
         learning_rate=config.trial_learning_rate,
         trials=config.trials,
         trial_updates=config.trial_updates,
-        trial_seed=config.trial_seed,
+        trial_first_seed=config.trial_first_seed,
     )
     prepared = replication.prepare(trials_config, data_dir)
     trials = replication.independent_trials(trials_config, prepared)
@@ -84,15 +83,15 @@ def run(config: Config, data_dir=None) -> dict:
         encodings=POLARITIES,
         learning_rates=config.sweep_learning_rates,
         checkpoints=config.sweep_checkpoints,
-        seeds=config.sweep_seeds,
-        first_seed=config.sweep_seed,
+        n_seeds=config.sweep_n_seeds,
+        first_seed=config.sweep_first_seed,
     )
     rates = sweep.run(sweep_config, data_dir)
     convnet_config = convnet.Config(
         dataset=config.dataset,
         setups=(convnet.Setup("valid", False, *config.convnet_optimizer),),
-        seeds=config.convnet_seeds,
-        first_seed=config.convnet_seed,
+        n_seeds=config.convnet_n_seeds,
+        first_seed=config.convnet_first_seed,
         updates=config.convnet_updates,
         eval_every=config.convnet_eval_every,
         train_images=config.train_images,
@@ -102,7 +101,7 @@ def run(config: Config, data_dir=None) -> dict:
     parts = {
         "replication": (
             trials_config,
-            [config.trial_seed + t for t in range(config.trials)],
+            [config.trial_first_seed + t for t in range(config.trials)],
             {"independent_trials": trials},
         ),
         "conditioning": (curvature_config, [], curvature["metrics"]),

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from polarity import data, stats
+from polarity.data import POLARITIES
 from polarity.ensemble import SoftmaxEnsemble
 from polarity.progress import progress_bar
 from polarity.training import tutorial_batches
-
-POLARITIES = ("normal", "inverted")
 
 
 @dataclass(frozen=True)
@@ -33,14 +32,14 @@ class Config:
         ("mixed", 0.0316),
     )
     updates: int = 2000
-    seeds: int = 10
+    n_seeds: int = 10
     first_seed: int = 4000
     batch_size: int = 100
 
 
 PROFILES = {
-    "smoke": Config(updates=100, seeds=2),
-    "quick": Config(updates=1000, seeds=3),
+    "smoke": Config(updates=100, n_seeds=2),
+    "quick": Config(updates=1000, n_seeds=3),
     "full": Config(),
 }
 
@@ -52,7 +51,9 @@ def run(config: Config, data_dir=None) -> dict:
     n = len(labels)
     both = np.concatenate([images, 255 - images])
     both_labels = np.concatenate([labels, labels])
-    members = [(name, rate, s) for name, rate in config.learning_rates for s in range(config.seeds)]
+    members = [
+        (name, rate, s) for name, rate in config.learning_rates for s in range(config.n_seeds)
+    ]
 
     def batches(name: str, seed: int) -> np.ndarray:
         rows = n * 2 if name == "mixed" else n
@@ -90,6 +91,6 @@ def run(config: Config, data_dir=None) -> dict:
             },
         }
     return {
-        "seeds": [config.first_seed + s for s in range(config.seeds)],
+        "seeds": [config.first_seed + s for s in range(config.n_seeds)],
         "metrics": {"updates": config.updates, "trained_on": results},
     }

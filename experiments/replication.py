@@ -40,11 +40,11 @@ class Config:
     batch_size: int = 100
     answer_blocks: int = 100  # test accuracy is recorded after each block...
     answer_updates_per_block: int = 50  # ...of this many updates
-    answer_seed: int = 0  # batch order k of the protocol draws with seed answer_seed + k
+    answer_first_seed: int = 0  # batch order k of the protocol draws with this seed + k
     answer_orders: int = 10
     trials: int = 100
     trial_updates: int = 50
-    trial_seed: int = 1000  # trial i draws its batches with seed trial_seed + i
+    trial_first_seed: int = 1000  # trial i draws its batches with seed trial_first_seed + i
 
 
 PROFILES = {
@@ -96,7 +96,7 @@ def answer_protocol(config: Config, prepared: dict) -> tuple[dict, dict, dict]:
     block = config.answer_updates_per_block
     updates = config.answer_blocks * block
     test = prepared["test"]
-    orders = [config.answer_seed + k for k in range(config.answer_orders)]
+    orders = [config.answer_first_seed + k for k in range(config.answer_orders)]
     batches = np.stack(
         [tutorial_batches(len(prepared["train"]), config.batch_size, updates, s) for s in orders]
     )
@@ -154,7 +154,9 @@ def independent_trials(config: Config, prepared: dict) -> dict:
     encodings = list(config.encodings)
     n_train = len(prepared["train"])
     trial_batches = [
-        tutorial_batches(n_train, config.batch_size, config.trial_updates, config.trial_seed + t)
+        tutorial_batches(
+            n_train, config.batch_size, config.trial_updates, config.trial_first_seed + t
+        )
         for t in range(config.trials)
     ]
     members = [(t, e) for t in range(config.trials) for e in encodings]
@@ -188,7 +190,7 @@ def run(config: Config, data_dir=None) -> dict:
     prepared = prepare(config, data_dir)
     record, orders, weight_maps = answer_protocol(config, prepared)
     return {
-        "seeds": orders["seeds"] + [config.trial_seed + t for t in range(config.trials)],
+        "seeds": orders["seeds"] + [config.trial_first_seed + t for t in range(config.trials)],
         "reference": {"answer_reported": ANSWER_REPORTED},
         "metrics": {
             "data": {

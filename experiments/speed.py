@@ -19,9 +19,8 @@ import numpy as np
 
 from polarity import data, stats
 from polarity.backend import fit_in_order
+from polarity.data import POLARITIES
 from polarity.models import mnist_convnet
-
-POLARITIES = ("normal", "inverted")
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,5 @@ def time_per_update(config: Config, train: data.Split) -> dict:
 
 def run(config: Config, data_dir=None) -> dict:
     dataset = data.load_dataset(config.dataset, data_dir)
-    train = data.Split(
-        dataset.train.images[: config.train_images],
-        dataset.train.labels[: config.train_images].astype(np.int32),
-    )
+    train = dataset.train.head(config.train_images)
     return {"seeds": [config.seed], "metrics": {"convnet": time_per_update(config, train)}}

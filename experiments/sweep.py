@@ -30,7 +30,7 @@ class Config:
     encodings: tuple[str, ...] = tuple(data.ENCODINGS)
     learning_rates: tuple[float, ...] = LEARNING_RATES
     checkpoints: tuple[int, ...] = (50, 500, 5000)
-    seeds: int = 10
+    n_seeds: int = 10
     first_seed: int = 2000
     batch_size: int = 100
 
@@ -40,9 +40,9 @@ PROFILES = {
         encodings=("normal", "inverted", "centred"),
         learning_rates=(0.01, 0.1, 1.0),
         checkpoints=(50,),
-        seeds=2,
+        n_seeds=2,
     ),
-    "quick": Config(checkpoints=(50, 500), seeds=3),
+    "quick": Config(checkpoints=(50, 500), n_seeds=3),
     "full": Config(),
 }
 
@@ -54,7 +54,7 @@ def train_all(config: Config, train: data.Split, test: data.Split) -> tuple[np.n
         (e, r, s)
         for e in config.encodings
         for r in config.learning_rates
-        for s in range(config.seeds)
+        for s in range(config.n_seeds)
     ]
     ensemble = SoftmaxEnsemble(
         train.images,
@@ -67,7 +67,7 @@ def train_all(config: Config, train: data.Split, test: data.Split) -> tuple[np.n
     last = config.checkpoints[-1]
     schedules = [
         tutorial_batches(len(train), config.batch_size, last, config.first_seed + s)
-        for s in range(config.seeds)
+        for s in range(config.n_seeds)
     ]
     batches = np.stack(schedules)  # (seeds, updates, batch)
     accuracy = np.zeros((len(grid), len(config.checkpoints)))
@@ -82,7 +82,7 @@ def train_all(config: Config, train: data.Split, test: data.Split) -> tuple[np.n
             accuracy[:, k] = ensemble.accuracy(test.images, test.labels)
     kernels, biases = ensemble.weights()
     finite = np.isfinite(kernels).all(axis=(1, 2)) & np.isfinite(biases).all(axis=1)
-    shape = (len(config.encodings), len(config.learning_rates), config.seeds)
+    shape = (len(config.encodings), len(config.learning_rates), config.n_seeds)
     return accuracy.reshape(*shape, len(config.checkpoints)), finite.reshape(shape)
 
 
@@ -134,13 +134,13 @@ def run(config: Config, data_dir=None) -> dict:
             config, accuracy, summary["best"], "normal", "inverted"
         )
     return {
-        "seeds": [config.first_seed + s for s in range(config.seeds)],
+        "seeds": [config.first_seed + s for s in range(config.n_seeds)],
         "metrics": {
             "grid": {
                 "encodings": list(config.encodings),
                 "learning_rates": list(config.learning_rates),
                 "checkpoints": list(config.checkpoints),
-                "seeds": config.seeds,
+                "n_seeds": config.n_seeds,
             },
             **summary,
             "comparisons": comparisons,

@@ -45,8 +45,17 @@ def environment(templates_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
     )
     env.filters.update(FILTERS)
     env.tests["verdict"] = is_verdict
+    env.globals["note_caption"] = note_caption
     env.globals["dataset_names"] = DATASETS
     return env
+
+
+@jinja2.pass_context
+def note_caption(context, figure_id: str, caption: str) -> str:
+    """Keep the caption a template gives a figure in its manifest entry (figures.json), so
+    a figure cited alone carries the words the article puts under it."""
+    context["figures"][figure_id]["caption"] = caption
+    return ""
 
 
 def is_verdict(claim: dict, name: str) -> bool:
@@ -177,6 +186,7 @@ def build(
     citation = read_citation()
     env = environment(templates_dir)
     context, entries = decide(results, results_dir, citation, env)
+    text = render_template(env, ARTICLE_TEMPLATE, context)  # also gives figures their captions
     figures = write_figures(entries, report_dir / "figures", citation)
     write_tables(context["tables"], report_dir / "tables")
     atomic_write_json(report_dir / "claims.json", context["claims"])
@@ -184,7 +194,7 @@ def build(
         for name in STATIC_FILES:
             shutil.copy2(paths.REPORT / name, report_dir / name)
     article = report_dir / "index.qmd"
-    atomic_write_text(article, render_template(env, ARTICLE_TEMPLATE, context))
+    atomic_write_text(article, text)
     return Built(article=article, figures=figures, claims=context["claims"])
 
 

@@ -90,6 +90,10 @@ class Split:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def head(self, n: int) -> Split:
+        """The first `n` images and labels (labels as int32, as Keras's losses take them)."""
+        return Split(self.images[:n], self.labels[:n].astype(np.int32))
+
 
 def make_split(images: np.ndarray, labels: np.ndarray, source: str) -> Split:
     """Check that images and labels belong together, then pair them."""
@@ -120,6 +124,7 @@ class DatasetSpec:
     sha256: dict[str, str]
     system_dir: Path | None  # where a Linux distribution package installs it
     keras_loader: str  # keras.datasets module for the online fallback
+    title: str  # as the article names it
 
 
 FILES = {
@@ -141,6 +146,7 @@ DATASETS = {
         },
         system_dir=None,
         keras_loader="mnist",
+        title="MNIST",
     ),
     "fashion-mnist": DatasetSpec(
         name="fashion-mnist",
@@ -154,6 +160,7 @@ DATASETS = {
         },
         system_dir=Path("/usr/share/datasets/fashion-mnist"),
         keras_loader="fashion_mnist",
+        title="Fashion-MNIST",
     ),
 }
 
@@ -292,6 +299,9 @@ def load_dataset(name: str, data_dir: Path | str | None = None) -> Dataset:
 
 # The mean and standard deviation of MNIST's training pixels on [0, 1], as commonly hard-coded.
 STANDARD_MEAN, STANDARD_STD = 0.1307, 0.3081
+
+# The two polarities the question compares: as distributed (ink 255 on 0) and inverted.
+POLARITIES = ("normal", "inverted")
 
 ENCODINGS = {
     "normal": "x / 255: background 0, ink 1 (MNIST as distributed, the TensorFlow tutorial)",

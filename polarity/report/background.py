@@ -110,10 +110,6 @@ SECTION = Section(
             "fig-mean-images",
             ("background",),
             "Mean training images of MNIST and Fashion-MNIST",
-            lambda result: (
-                "Mean training image of each data set on one colour scale; outlined pixels "
-                "are 0 in every training image."
-            ),
             draw_mean_images,
             alt_mean_images,
             data_mean_images,

@@ -13,8 +13,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-DATASETS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}  # name -> display name
-POLARITIES = ("normal", "inverted")
+from polarity.data import DATASETS as DATASET_SPECS
+from polarity.data import POLARITIES  # noqa: F401  (the sections import it from here)
+
+DATASETS = {name: spec.title for name, spec in DATASET_SPECS.items()}  # name -> display name
 
 # Verdicts of a paired difference, normal minus inverted.
 PAIRED_VERDICTS = ("normal_ahead", "inverted_ahead", "inconclusive")
@@ -96,14 +98,14 @@ ClaimFn = Callable[[dict], Claim]
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """One figure. `draw`, `alt`, `caption` and `data` take the results of `experiments`,
-    in that order, from the data set `dataset`; the first experiment's provenance is the
-    figure's card. `title` is how the figure is cited alone."""
+    """One figure. `draw`, `alt` and `data` take the results of `experiments`, in that
+    order, from the data set `dataset`; the first experiment's provenance is the figure's
+    card. `title` is how the figure is cited alone; its caption is written where the
+    section's template places it, `{% call figure(id) %}caption{% endcall %}`."""
 
     id: str
     experiments: tuple[str, ...]
     title: str
-    caption: Callable[..., str]
     draw: Callable
     alt: Callable[..., str]
     data: Callable[..., dict]

@@ -49,7 +49,7 @@ def convnet_difference(results: dict) -> Claim:
             "alike_range": [min(alike_differences), max(alike_differences)] if alike else None,
             "differing": [name for name in verdicts if name not in alike],
             "updates": next(iter(trained.values()))["updates"][-1],
-            "seeds": len(convnet["seeds"]),
+            "n_seeds": len(convnet["seeds"]),
             "setups": {
                 name: {
                     "label": setup_label(entry),
@@ -222,10 +222,6 @@ def data_convnet_gap(result: dict) -> dict:
 
 CONVNET_CURVES = (
     "Test accuracy of the standard Keras MNIST convnet on normal and inverted inputs",
-    lambda result: (
-        "Test accuracy of the convnet during training, one panel per setup: mean over seeds "
-        "with the range shaded, for normal and inverted inputs."
-    ),
     draw_convnet_curves,
     alt_convnet_curves,
     data_convnet_curves,
@@ -270,12 +266,6 @@ SECTION = Section(
             "fig-convnet-gap",
             ("convnet",),
             "The convnet's test accuracy on normal minus inverted inputs during training",
-            lambda result: (
-                "The convnet's test accuracy on normal minus inverted inputs during training, "
-                "paired by seed: mean with its 95 % confidence interval shaded, one line per "
-                "setup, on a scale linear within one point of zero and logarithmic beyond. "
-                "Above zero, normal inputs lead."
-            ),
             draw_convnet_gap,
             alt_convnet_gap,
             data_convnet_gap,

@@ -155,7 +155,7 @@ def inverted_behind_at_best_rates(results: dict) -> Claim:
         "difference": diff["mean"],
         "ci95": diff["ci95"],
         "p_value": diff["p_value"],
-        "seeds": diff["n"],
+        "n_seeds": diff["n"],
         "checkpoint": updates,
         "best": best,
         "rate_ratio": None,
@@ -244,23 +244,8 @@ def data_lr_sweep(sweep: dict, conditioning: dict) -> dict:
     }
 
 
-def caption_lr_sweep(sweep: dict, conditioning: dict) -> str:
-    checkpoints = ", ".join(f"{c}" for c in sweep["metrics"]["grid"]["checkpoints"])
-    return (
-        f"Test accuracy against learning rate after {checkpoints} updates, mean and 95 % band "
-        "over seeds. Dotted lines mark each encoding's predicted stability edge 2/λ_max."
-        + (
-            " Negated and inverted-centred inputs are not drawn: their curves coincide with "
-            "normal and centred ones."
-            if "negated" in sweep["metrics"]["grid"]["encodings"]
-            else ""
-        )
-    )
-
-
 LR_SWEEP = (
     "Test accuracy against learning rate for each encoding, with predicted stability edges",
-    caption_lr_sweep,
     draw_lr_sweep,
     alt_lr_sweep,
     data_lr_sweep,

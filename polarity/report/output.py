@@ -95,7 +95,8 @@ def bibtex(spec: FigureSpec, citation: dict, provenance: dict) -> str:
 
 def figure_entries(specs: tuple[FigureSpec, ...], results: dict, citation: dict | None) -> list:
     """For every figure whose results are there: its spec, the results it draws, and its
-    manifest entry (caption, alt text, files, provenance), without drawing anything."""
+    manifest entry (alt text, files, provenance; the template adds the caption), without
+    drawing anything."""
     entries = []
     for spec in specs:
         try:
@@ -106,7 +107,6 @@ def figure_entries(specs: tuple[FigureSpec, ...], results: dict, citation: dict 
         entry = {
             "id": spec.id,
             "title": spec.title,
-            "caption": spec.caption(*inputs),
             "files": [f"{spec.id}.{ext}" for ext in written],
             "alt": spec.alt(*inputs),
             "inputs": files_read,

@@ -279,11 +279,6 @@ SECTION = Section(
             "fig-answer-learning-curves",
             ("replication",),
             "Test accuracy under the accepted answer's protocol, normal and inverted inputs",
-            lambda result: (
-                "Test accuracy during training under the answer's protocol: one line per batch "
-                "order and encoding, the first order drawn solid. Dashed lines mark our mean "
-                "over checkpoints and orders, dotted lines the means the answer reported."
-            ),
             draw_answer_learning_curves,
             alt_answer_learning_curves,
             data_answer_learning_curves,
@@ -292,11 +287,6 @@ SECTION = Section(
             "fig-trial-accuracies",
             ("replication",),
             "Test accuracy of independent fifty-update trials, normal and inverted inputs",
-            lambda result: (
-                f"Test accuracy of every independent trial after "
-                f"{result['config']['trial_updates']} updates, with each encoding's mean and "
-                "95 % confidence interval."
-            ),
             draw_trial_accuracies,
             alt_trial_accuracies,
             data_trial_accuracies,
@@ -305,11 +295,6 @@ SECTION = Section(
             "fig-weight-change-maps",
             ("replication",),
             "Per-pixel weight change of softmax regression, normal and inverted inputs",
-            lambda result: (
-                "How far each pixel's weights moved over the answer's protocol: the maximum "
-                "over the ten classes of the absolute change, for normal and inverted inputs "
-                "on one colour scale."
-            ),
             draw_weight_change_maps,
             alt_weight_change_maps,
             data_weight_change_maps,
