@@ -47,7 +47,10 @@ def say(text: str) -> None:
 
 def _printable(text: str) -> str:
     """Text any terminal encoding can take: paths with non-UTF-8 bytes show them as \\xNN."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    try:  # bytes a path held undecoded come back as themselves, then show as \\xNN
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def cmd_run(args) -> None:
