@@ -14,7 +14,7 @@ from pathlib import Path
 
 from polarity import PolarityError
 
-LOCK_NAME = ".polarity.lock"
+LOCK_SUFFIX = ".polarity.lock"
 # Temporary files carry their writer's process id: `.<name>.<pid>.<random>.tmp`.
 TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
 
@@ -80,6 +80,12 @@ def remove_orphaned_temp_files(folder: Path, name: str | None = None) -> list[Pa
     return removed
 
 
+def lock_path(folder: Path) -> Path:
+    """The lock file of an output folder: beside it, so the folder holds only its outputs."""
+    folder = Path(folder).absolute()
+    return folder.parent / f".{folder.name}{LOCK_SUFFIX}"
+
+
 _HELD: dict[Path, int] = {}  # folders this process holds, so that nested holds are free
 
 
@@ -96,10 +102,10 @@ def folder_lock(folder: Path):
         finally:
             _HELD[key] -= 1
         return
-    lock_path = folder / LOCK_NAME
+    lock = lock_path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
         raise cannot_write(folder, exc) from exc
     try:
@@ -107,7 +113,7 @@ def folder_lock(folder: Path):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FolderBusy(
-                f"another polarity run holds {folder} (lock {lock_path}); "
+                f"another polarity run holds {folder} (lock {lock}); "
                 "wait for it to finish and try again"
             ) from None
         os.ftruncate(fd, 0)

@@ -24,10 +24,10 @@ from polarity import PolarityError, cli, data, paths
 from polarity.article import BUILD_MARKER, UnfinishedBuild, build, finished_build
 from polarity.cache import cache_key, what_changed
 from polarity.files import (
-    LOCK_NAME,
     FolderBusy,
     atomic_write_text,
     folder_lock,
+    lock_path,
     remove_orphaned_temp_files,
 )
 from polarity.render import RenderError, cause, render
@@ -56,7 +56,7 @@ def snapshot(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(Path(folder).rglob("*"))
-        if p.is_file() and p.name != LOCK_NAME
+        if p.is_file()
     }
 
 
@@ -481,7 +481,7 @@ def hold():
     def holding(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         proc = subprocess.Popen(
-            [sys.executable, "-c", HOLD, str(folder / LOCK_NAME)], stdout=subprocess.PIPE
+            [sys.executable, "-c", HOLD, str(lock_path(folder))], stdout=subprocess.PIPE
         )
         assert proc.stdout.readline().strip() == b"held"
         holders.append(proc)
@@ -526,7 +526,7 @@ def test_a_render_of_a_held_site_is_refused(project, hold, monkeypatch, capsys):
 
 def test_the_lock_is_free_again_after_use_and_nested_holds_are_free(tmp_path):
     with folder_lock(tmp_path), folder_lock(tmp_path):
-        fd = os.open(tmp_path / LOCK_NAME, os.O_RDWR)
+        fd = os.open(lock_path(tmp_path), os.O_RDWR)
         with pytest.raises(BlockingIOError):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.close(fd)
