@@ -3,8 +3,12 @@ claims (polarity/report/), then the Jinja templates that word them (templates/).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import shutil
+import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +18,7 @@ import yaml
 
 from polarity import PolarityError, paths
 from polarity.cache import cache_key, what_changed
-from polarity.files import atomic_write_json, atomic_write_text
+from polarity.files import atomic_write_json, atomic_write_text, cannot_write, folder_lock
 from polarity.formatting import FILTERS
 from polarity.report import FIGURES, SECTIONS, TABLES, evaluate
 from polarity.report.base import DATASETS
@@ -126,6 +130,13 @@ def read_citation(path: Path = paths.ROOT / "CITATION.cff") -> dict:
         raise PolarityError(f"{path}: cannot read citation metadata ({exc})") from None
 
 
+def shown_path(path: Path) -> str:
+    """A path as the article shows it (in a code span): bytes that are not UTF-8 as \\xNN,
+    and backticks and control characters, which would end or break the span, as '?'."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return "".join("?" if c == "`" or not c.isprintable() else c for c in text)
+
+
 def build_context(
     results: dict,
     results_dir: Path,
@@ -151,7 +162,11 @@ def build_context(
         "figures": {f["id"]: f for f in figures},
         "tables": tables,
         "citation": citation,
-        "build": {"profiles": profiles, "of_record": of_record, "results_dir": str(shown_dir)},
+        "build": {
+            "profiles": profiles,
+            "of_record": of_record,
+            "results_dir": shown_path(shown_dir),
+        },
     }
 
 
@@ -175,26 +190,89 @@ def judge(results: dict, templates_dir: Path = paths.TEMPLATES) -> dict[str, dic
     return context["claims"]
 
 
+# Written last by a build, removed first: a report folder without it (or whose index.qmd
+# differs from the one it names) holds a build that did not finish, which render refuses.
+BUILD_MARKER = ".polarity-build.json"
+GENERATED_DIRS = ("figures", "tables")
+GENERATED_FILES = ("claims.json", "index.qmd")
+
+
+class UnfinishedBuild(PolarityError):
+    """The report folder holds no finished build."""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def finished_build(report_dir: Path) -> dict:
+    """The marker of the finished build in `report_dir`; UnfinishedBuild when there is none."""
+    report_dir = Path(report_dir)
+    marker = report_dir / BUILD_MARKER
+    try:
+        record = json.loads(marker.read_text())
+        current = _sha256(report_dir / "index.qmd") == record["index_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        current = False
+    if not current:
+        raise UnfinishedBuild(
+            f"{report_dir} holds no finished build (a build was interrupted or never ran); "
+            "run `polarity build` first"
+        )
+    return record
+
+
+def _swap_in(staging: Path, report_dir: Path) -> None:
+    """Move the staged build into `report_dir`: the marker goes first, the old generated
+    files into the staging folder (deleted after), the new ones in, the marker last."""
+    (report_dir / BUILD_MARKER).unlink(missing_ok=True)
+    old = staging / ".old"
+    old.mkdir()
+    for name in (*GENERATED_DIRS, *GENERATED_FILES):
+        if (report_dir / name).exists():
+            os.replace(report_dir / name, old / name)
+        if (staging / name).exists():
+            os.replace(staging / name, report_dir / name)
+
+
 def build(
     results_dir: Path = paths.RESULTS_OF_RECORD,
     report_dir: Path = paths.REPORT,
     templates_dir: Path = paths.TEMPLATES,
 ) -> Built:
-    """Turn the results in `results_dir` into figures, claims.json and index.qmd in `report_dir`."""
+    """Turn the results in `results_dir` into figures, claims.json and index.qmd in
+    `report_dir`: all of them, built in a staging folder and swapped in, or none."""
     report_dir = Path(report_dir)
     results = read_results(results_dir)
     citation = read_citation()
     env = environment(templates_dir)
     context, entries = decide(results, results_dir, citation, env)
     text = render_template(env, ARTICLE_TEMPLATE, context)  # also gives figures their captions
-    figures = write_figures(entries, report_dir / "figures", citation)
-    write_tables(context["tables"], report_dir / "tables")
-    atomic_write_json(report_dir / "claims.json", context["claims"])
-    if report_dir.resolve() != paths.REPORT.resolve():
-        for name in STATIC_FILES:
-            shutil.copy2(paths.REPORT / name, report_dir / name)
+    with folder_lock(report_dir):
+        for leftover in report_dir.glob(".staging-*"):  # from a build that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=report_dir))
+        try:
+            figures = write_figures(entries, staging / "figures", citation)
+            write_tables(context["tables"], staging / "tables")
+            atomic_write_json(staging / "claims.json", context["claims"])
+            if report_dir.resolve() != paths.REPORT.resolve():
+                for name in STATIC_FILES:
+                    shutil.copy2(paths.REPORT / name, report_dir / name)
+            atomic_write_text(staging / "index.qmd", text)
+            _swap_in(staging, report_dir)
+            atomic_write_json(
+                report_dir / BUILD_MARKER,
+                {
+                    "results_dir": os.fsdecode(Path(results_dir).resolve()),
+                    "index_sha256": _sha256(report_dir / "index.qmd"),
+                },
+            )
+        except OSError as exc:
+            raise cannot_write(report_dir, exc) from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     article = report_dir / "index.qmd"
-    atomic_write_text(article, text)
     return Built(article=article, figures=figures, claims=context["claims"])
 
 

@@ -3,7 +3,9 @@
 A result's key covers its experiment config, the checksums of the data it reads, the source
 of its experiment module and of every project module that module imports (found by reading
 the import statements, transitively), the installed versions of Keras, the backend and
-NumPy, the backend's name and, for TensorFlow, which CPU kernels it runs. Computing the key
+NumPy, the backend's name and, for TensorFlow, which CPU kernels it runs, the runner that
+seeds the generators, and every setting that changes numbers (`settings()`: Keras's float
+type and image data format from keras.json, determinism and thread flags). Computing the key
 imports nothing heavy, so the report build can check every committed result against the
 current code without Keras.
 """
@@ -14,6 +16,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -87,15 +90,78 @@ def _installed(*distributions: str) -> str:
     return "not installed"
 
 
+def keras_config_file() -> Path:
+    """The keras.json Keras reads, found as Keras finds it: $KERAS_HOME, else ~/.keras, else
+    /tmp/.keras when the home folder is not writable."""
+    if "KERAS_HOME" in os.environ:
+        folder = Path(os.environ["KERAS_HOME"])
+    else:
+        home = Path(os.path.expanduser("~"))
+        folder = (home if os.access(home, os.W_OK) else Path("/tmp")) / ".keras"
+    return folder / "keras.json"
+
+
+def _keras_config() -> dict:
+    try:
+        config = json.loads(keras_config_file().read_text())
+    except (OSError, ValueError):  # Keras itself ignores an unreadable keras.json
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
 def backend_name() -> str:
     """Keras's backend as Keras will choose it, without importing Keras."""
     if os.environ.get("KERAS_BACKEND"):
         return os.environ["KERAS_BACKEND"]
-    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
-    try:
-        return json.loads(config.read_text()).get("backend", "tensorflow")
-    except (OSError, ValueError):
-        return "tensorflow"
+    return str(_keras_config().get("backend", "tensorflow"))
+
+
+# Environment variables that change what a run computes: kernel libraries, determinism,
+# thread counts (the order of float reductions), devices and Keras's own debugging caps.
+RESULT_ENVIRONMENT = (
+    "TF_ENABLE_ONEDNN_OPTS",
+    "TF_DETERMINISTIC_OPS",
+    "TF_CUDNN_DETERMINISTIC",
+    "TF_XLA_FLAGS",
+    "XLA_FLAGS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OMP_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES",
+    "PYTHONHASHSEED",
+    "KERAS_MAX_EPOCHS",
+    "KERAS_MAX_STEPS_PER_EPOCH",
+    "KERAS_NNX_ENABLED",
+)
+_SETTING_TEXT = re.compile(r"^[0-9A-Za-z_.:+=-]{0,64}$")
+
+
+def _setting(value) -> str:
+    """A setting as short plain text (it is shown in the provenance card); anything else
+    as a digest."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if _SETTING_TEXT.match(text) else "sha256:" + _digest(text.encode())[:16]
+
+
+def settings() -> dict[str, str]:
+    """Every setting outside the config that can change a result: Keras's float type,
+    epsilon, image data format and backend (keras.json and $KERAS_BACKEND), TensorFlow's
+    kernel library, and the environment variables in RESULT_ENVIRONMENT that are set."""
+    config = _keras_config()
+    found = {
+        "keras.backend": backend_name(),
+        "keras.floatx": config.get("floatx", "float32"),
+        "keras.epsilon": config.get("epsilon", 1e-07),
+        "keras.image_data_format": config.get("image_data_format", "channels_last"),
+    }
+    if config.get("nnx_enabled"):
+        found["keras.nnx_enabled"] = config["nnx_enabled"]
+    if found["keras.backend"] == "tensorflow":  # its two CPU kernel libraries round differently
+        found["tensorflow.kernels"] = tensorflow_kernels()
+    for name in RESULT_ENVIRONMENT:
+        if name in os.environ:
+            found[f"env:{name}"] = os.environ[name]
+    return {name: _setting(value) for name, value in found.items()}
 
 
 def key_components(experiment: str, config: dict) -> dict[str, str]:
@@ -109,12 +175,16 @@ def key_components(experiment: str, config: dict) -> dict[str, str]:
         )
     for module, path in source_files(f"experiments.{experiment}").items():
         components[f"source:{module}"] = _digest(path.read_bytes())
+    # The code the runner calls to seed every generator before the experiment starts.
+    components["source:polarity.seeding"] = _digest(_module_file("polarity.seeding").read_bytes())
     components["version:keras"] = _installed("keras")
     components["version:numpy"] = _installed("numpy")
-    components["backend"] = backend
+    components["backend"] = _setting(backend)
     components[f"version:{backend}"] = _installed(*BACKEND_DISTRIBUTIONS.get(backend, (backend,)))
     if backend == "tensorflow":  # its two CPU kernel libraries round differently
         components["backend:kernels"] = tensorflow_kernels()
+    for name, value in settings().items():
+        components[f"setting:{name}"] = value
     return components
 
 
@@ -127,11 +197,28 @@ def cache_key(experiment: str, config: dict) -> dict:
     }
 
 
+# Components keys did not record before they were added, with the value every run had then:
+# Keras's defaults (keras.json as Keras writes it), no flag set, and the seeding the runner
+# did inline, `keras.utils.set_random_seed(0)`, now polarity/seeding.py (its sha256 here).
+# A stored key without them is compared as if it held these; a run under anything else
+# (float64, a determinism flag, other seeding code) no longer matches it.
+UNRECORDED_BEFORE_SETTINGS = {
+    "setting:keras.backend": "tensorflow",
+    "setting:keras.floatx": "float32",
+    "setting:keras.epsilon": "1e-07",
+    "setting:keras.image_data_format": "channels_last",
+    "setting:tensorflow.kernels": "oneDNN",
+    "source:polarity.seeding": "92b41194e60c9e0fc0a20028563ea1c628d2bc1dd21afcf86a268ed184fa4803",
+}
+
+
 def what_changed(stored: dict | None, current: dict) -> list[str]:
     """Names of the components that differ between a stored key and the current one."""
     if not stored:
         return ["no cache key stored"]
     old, new = stored.get("components", {}), current["components"]
+    if not any(name.startswith("setting:") for name in old):  # recorded before settings were
+        old = {**UNRECORDED_BEFORE_SETTINGS, **old}
     changed = [name for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
     return [_describe(name, old.get(name), new.get(name)) for name in changed]
 
@@ -141,6 +228,6 @@ def _describe(name: str, old: str | None, new: str | None) -> str:
         return f"{name} (new)"
     if new is None:
         return f"{name} (no longer used)"
-    if name.startswith(("version:", "backend")):
+    if name.startswith(("version:", "backend", "setting:")):
         return f"{name} {old} -> {new}"
     return name

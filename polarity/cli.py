@@ -3,19 +3,54 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from polarity import PolarityError, paths
+from polarity.files import folder_lock
 
 PROFILES = ("smoke", "quick", "full")
 
 
 def _results_dir(args) -> Path:
-    if args.results:
-        return Path(args.results)
+    if args.results is not None:
+        return args.results
     return paths.results_dir(getattr(args, "profile", None) or "full")
+
+
+def path_argument(text: str) -> Path:
+    """A path option's value: an empty string is a mistake, not the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty path is not a folder; leave the option out for the default"
+        )
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("a path cannot hold a NUL character")
+    return Path(text)
+
+
+def say(text: str) -> None:
+    """Print a progress line; a closed stdout (`| head -1`) must not stop the work, so the
+    rest of the lines go nowhere."""
+    try:
+        print(_printable(text), flush=True)
+    except (BrokenPipeError, OSError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+
+def _printable(text: str) -> str:
+    """Text any terminal encoding can take: paths with non-UTF-8 bytes show them as \\xNN."""
+    try:  # bytes a path held undecoded come back as themselves, then show as \\xNN
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def cmd_run(args) -> None:
@@ -24,21 +59,27 @@ def cmd_run(args) -> None:
     from polarity.runner import check_profile, run_experiment
 
     check_profile(args.profile)
-    import_keras_quietly()
     names = args.experiment or list(experiments.NAMES)
-    for name in names:
-        experiments.load(name)  # unknown names fail before anything trains
-    for name in names:
-        start = time.perf_counter()
-        outcome = run_experiment(name, args.profile, args.data_dir, _results_dir(args), args.force)
-        if outcome.skipped:
-            print(f"{name}: skipped, {_shown(outcome.path)} is current (--force reruns it)")
-        else:
-            print(f"{name}: ran because {'; '.join(outcome.reasons)}")
-            print(
-                f"{name}: {args.profile} profile done in {time.perf_counter() - start:.1f} s "
-                f"-> {_shown(outcome.path)}"
-            )
+    for name in names:  # unknown names fail before anything is written
+        if name not in experiments.NAMES:
+            experiments.load(name)
+    results_dir = _results_dir(args)
+    # The lock proves the folder writable, and keeps a second run out of it, before training.
+    with folder_lock(results_dir):
+        import_keras_quietly()
+        for name in names:
+            experiments.load(name)  # unknown names fail before anything trains
+        for name in names:
+            start = time.perf_counter()
+            outcome = run_experiment(name, args.profile, args.data_dir, results_dir, args.force)
+            if outcome.skipped:
+                say(f"{name}: skipped, {_shown(outcome.path)} is current (--force reruns it)")
+            else:
+                say(f"{name}: ran because {'; '.join(outcome.reasons)}")
+                say(
+                    f"{name}: {args.profile} profile done in "
+                    f"{time.perf_counter() - start:.1f} s -> {_shown(outcome.path)}"
+                )
 
 
 def cmd_build(args) -> None:
@@ -46,8 +87,8 @@ def cmd_build(args) -> None:
 
     results_dir = _results_dir(args)
     report_dir = getattr(args, "report_dir", None)
-    built = build(results_dir, Path(report_dir) if report_dir else paths.REPORT)
-    print(
+    built = build(results_dir, report_dir if report_dir is not None else paths.REPORT)
+    say(
         f"built {_shown(built.article)} and {len(built.figures)} figures from {_shown(results_dir)}"
     )
 
@@ -55,7 +96,9 @@ def cmd_build(args) -> None:
 def cmd_render(args) -> None:
     from polarity.render import render
 
-    rendered = render(paths.ROOT, _results_dir(args), args.renderer)
+    rendered = render(
+        paths.ROOT, _results_dir(args) if args.results is not None else None, args.renderer
+    )
     if rendered.renderer != "quarto":
         import pypandoc
         import typst
@@ -65,12 +108,14 @@ def cmd_render(args) -> None:
             f"{pypandoc.get_pandoc_version()} and Typst {getattr(typst, '__version__', '?')}",
             file=sys.stderr,
         )
-    print(f"rendered with {rendered.renderer}: {_shown(rendered.html)} and {_shown(rendered.pdf)}")
+    say(f"rendered with {rendered.renderer}: {_shown(rendered.html)} and {_shown(rendered.pdf)}")
 
 
 def cmd_report(args) -> None:
     cmd_run(args)
     cmd_build(args)
+    if args.results is None:  # render checks the build against the results it came from
+        args.results = _results_dir(args)
     cmd_render(args)
 
 
@@ -119,12 +164,18 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--data-dir",
             metavar="DIR",
+            type=path_argument,
             help="folder holding mnist/ and fashion-mnist/ IDX files "
             "(default: $POLARITY_DATA_DIR, ../shared/data, system packages, download)",
         )
 
     def add_results_option(p, default_text):
-        p.add_argument("--results", metavar="DIR", help=f"results folder (default: {default_text})")
+        p.add_argument(
+            "--results",
+            metavar="DIR",
+            type=path_argument,
+            help=f"results folder (default: {default_text})",
+        )
 
     p = sub.add_parser(
         "run",
@@ -145,7 +196,10 @@ def parser() -> argparse.ArgumentParser:
     )
     add_results_option(p, "report/results, the results of record")
     p.add_argument(
-        "--report-dir", metavar="DIR", help="where to write the sources (default: report/)"
+        "--report-dir",
+        metavar="DIR",
+        type=path_argument,
+        help="where to write the sources (default: report/)",
     )
     p.set_defaults(func=cmd_build)
 
@@ -161,7 +215,11 @@ def parser() -> argparse.ArgumentParser:
         default="auto",
         help="auto: Quarto when on PATH, else the pandoc+Typst fallback (default)",
     )
-    add_results_option(p, "report/results; Quarto's pre-render rebuilds from it")
+    add_results_option(
+        p,
+        "report/results; Quarto's pre-render rebuilds from it, the fallback renders the "
+        "finished build and refuses one made from other results",
+    )
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser(
@@ -183,19 +241,41 @@ def main(argv: list[str] | None = None) -> int:
     except PolarityError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 2
     except KeyboardInterrupt:
-        print(
-            "interrupted; finished results are kept, nothing partial was written", file=sys.stderr
+        _error_line(
+            "interrupted; finished results and the last finished build and render are kept, "
+            "nothing partial was published"
         )
         return 130
+    except OSError as exc:
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(f"{where}{exc.strerror or type(exc).__name__}")
+        return 2
     except Exception as exc:
         if args.debug:
             raise
-        print(
-            f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-            file=sys.stderr,
-        )
+        _error(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
         return 1
     return 0
+
+
+MAX_ERROR = 500
+
+
+def _error(message: str) -> None:
+    """Every error as one line, at most MAX_ERROR characters."""
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR:
+        line = line[: MAX_ERROR - 1] + "…"
+    _error_line(f"error: {line}")
+
+
+def _error_line(line: str) -> None:
+    try:
+        print(_printable(line), file=sys.stderr)
+    except OSError:
+        pass

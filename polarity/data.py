@@ -27,22 +27,49 @@ class DataError(PolarityError):
     """A data file that is missing, corrupt or not what it claims to be."""
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The uncompressed bytes of an IDX file, gzip or raw."""
+# The uncompressed size of each IDX file of MNIST and Fashion-MNIST (the same for both):
+# decompression stops past it, so a gzip bomb costs at most this much memory.
+SIZES = {
+    "train_images": 47_040_016,
+    "train_labels": 60_008,
+    "test_images": 7_840_016,
+    "test_labels": 10_008,
+}
+MAX_IDX_BYTES = max(SIZES.values())
+CHUNK = 1 << 20
+
+
+def _read_bytes(path: Path, max_size: int = MAX_IDX_BYTES) -> bytes:
+    """The uncompressed bytes of an IDX file, gzip or raw; a DataError as soon as they
+    exceed `max_size`."""
+    too_big = DataError(
+        f"{path}: holds more than {max_size:,} bytes uncompressed, larger than the file it "
+        "should be; it is corrupt or not an IDX file"
+    )
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            magic = handle.read(2)
+            handle.seek(0)
+            if magic != GZIP_MAGIC:
+                if os.fstat(handle.fileno()).st_size > max_size:
+                    raise too_big
+                return handle.read()
+            chunks, total = [], 0
+            with gzip.GzipFile(fileobj=handle) as unzipped:
+                while chunk := unzipped.read(CHUNK):
+                    total += len(chunk)
+                    if total > max_size:
+                        raise too_big
+                    chunks.append(chunk)
+            return b"".join(chunks)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
-    if raw[:2] != GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DataError(
             f"{path}: truncated or corrupt gzip file ({exc}); download it again"
         ) from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
@@ -233,7 +260,7 @@ def load_from_dir(name: str, folder: Path, verify: bool = True) -> Dataset:
         path = _file_in(folder, stem)
         if path is None:
             raise DataError(f"{folder}: missing {stem}.gz (or {stem}) of data set {name!r}")
-        data = _read_bytes(path)
+        data = _read_bytes(path, SIZES[key])
         if verify:
             _verify(path, data, spec.sha256[key], name)
         arrays[key] = parse_idx(data, source=str(path))

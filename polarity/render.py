@@ -10,9 +10,11 @@ templates use. Both run the filters `_quarto.yml` lists and write the same layou
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from polarity import PolarityError, paths
+from polarity.files import cannot_write, folder_lock
 
 
 class RenderError(PolarityError):
@@ -37,24 +40,45 @@ def quarto_path() -> str | None:
     return shutil.which("quarto")
 
 
+CAUSE = re.compile(
+    r"error|denied|not found|no such|read-only|no space|cannot|failed|unknown", re.IGNORECASE
+)
+MAX_CAUSE = 300
+
+
+def cause(output: str) -> str:
+    """The one line of a tool's output that says what went wrong: the last line of a Python
+    traceback, else the first line that reads like an error, else the last line; capped."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if any(line.startswith("Traceback") for line in lines):
+        chosen = lines[-1]
+    else:
+        chosen = next((line for line in lines if CAUSE.search(line)), lines[-1])
+    return chosen if len(chosen) <= MAX_CAUSE else chosen[: MAX_CAUSE - 1] + "…"
+
+
 def _run(cmd: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+        done = subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kwargs)
     except OSError as exc:
         raise RenderError(f"{what}: cannot start {cmd[0]} ({exc.strerror})") from None
     if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise RenderError(f"{what} failed: {' / '.join(detail[-3:]) or f'exit {done.returncode}'}")
+        detail = cause(done.stderr or done.stdout)
+        raise RenderError(f"{what} failed: {detail or f'exit {done.returncode}'}")
     return done
 
 
-def render_with_quarto(project_dir: Path, results_dir: Path) -> Rendered:
+def render_with_quarto(project_dir: Path, results_dir: Path | None) -> Rendered:
+    results_dir = paths.RESULTS_OF_RECORD if results_dir is None else results_dir
     env = {
         **os.environ,
         "POLARITY_RESULTS_DIR": str(Path(results_dir).resolve()),
         "POLARITY_PYTHON": sys.executable,
     }
-    _run([quarto_path(), "render", str(project_dir)], "quarto render", env=env)
+    with folder_lock(Path(project_dir) / "_site"):
+        _run([quarto_path(), "render", str(project_dir)], "quarto render", env=env)
     out = Path(project_dir) / "_site" / "report"
     return Rendered("quarto", out / "index.html", out / "index.pdf")
 
@@ -77,19 +101,55 @@ def _quarto_options(project_dir: Path) -> dict:
     }
 
 
-def render_with_pandoc(project_dir: Path) -> Rendered:
-    """The fallback: pandoc (from pypandoc-binary) for HTML, pandoc + Typst for the PDF."""
-    import pypandoc
-    import typst
+def render_with_pandoc(project_dir: Path, results_dir: Path | None = None) -> Rendered:
+    """The fallback: pandoc (from pypandoc-binary) for HTML, pandoc + Typst for the PDF.
 
+    Renders a finished build only (and, given `results_dir`, only one built from it), into
+    a staging folder that replaces `_site/report` when HTML and PDF are both done."""
     project_dir = Path(project_dir)
     report_dir = project_dir / "report"
     source = report_dir / "index.qmd"
     if not source.is_file():
         raise RenderError(f"{source} does not exist; run `polarity build` first")
-    out = project_dir / "_site" / "report"
-    out.mkdir(parents=True, exist_ok=True)
     options = _quarto_options(project_dir)
+    site = project_dir / "_site"
+    try:
+        with folder_lock(report_dir), folder_lock(site):
+            _check_build(report_dir, results_dir)
+            for leftover in site.glob(".staging-*"):  # from a render that was killed
+                shutil.rmtree(leftover, ignore_errors=True)
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=site))
+            try:
+                _render_into(staging, project_dir, report_dir, source, options)
+                _publish(staging, site)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    except OSError as exc:
+        raise cannot_write(site, exc) from exc
+    out = site / "report"
+    return Rendered("pandoc+typst", out / "index.html", out / "index.pdf")
+
+
+def _check_build(report_dir: Path, results_dir: Path | None) -> None:
+    from polarity.article import finished_build
+
+    record = finished_build(report_dir)
+    if results_dir is None:
+        return
+    wanted = os.fsdecode(Path(results_dir).resolve())
+    if record.get("results_dir") != wanted:
+        raise RenderError(
+            f"{report_dir} was built from {record.get('results_dir')}, not {results_dir}; "
+            f"run `polarity build --results {results_dir}` first"
+        )
+
+
+def _render_into(staging: Path, project_dir: Path, report_dir: Path, source: Path, options):
+    import pypandoc
+    import typst
+
+    out = staging / "report"
+    out.mkdir(parents=True)
     pandoc = pypandoc.get_pandoc_path()
     # The project's own filters, as Quarto runs them, then the Quarto syntax Quarto provides.
     filters = [*options["filters"], str(resources.files("polarity") / "crossref.lua")]
@@ -127,33 +187,45 @@ def render_with_pandoc(project_dir: Path) -> Rendered:
     for generated in ("figures", "tables"):  # Quarto copies these as project resources
         _copy_tree(report_dir / generated, out / generated)
 
-    # Typst resolves image paths against the .typ file, so it is written beside the sources.
-    typ = report_dir / ".index.typ"
-    _run(
-        common
-        + [
-            "--to",
-            "typst",
-            "--standalone",
-            "--default-image-extension=svg",
-            "-V",
-            "section-numbering=1.1",
-            "-o",
-            str(typ),
-        ],
-        "pandoc (Typst)",
-    )
-    pdf = out / "index.pdf"
+    # Typst resolves image paths against the .typ file, so it is written beside the sources,
+    # under a name of its own (report/ is locked, but a name per render costs nothing).
+    fd, typ_name = tempfile.mkstemp(prefix=".index-", suffix=".typ", dir=report_dir)
+    os.close(fd)
+    typ = Path(typ_name)
     try:
-        typst.compile(str(typ), output=str(pdf), root=str(report_dir))
-    except Exception as exc:  # typst raises its own error types, one per failure kind
-        raise RenderError(f"typst compile of {typ} failed: {exc}") from None
+        _run(
+            common
+            + [
+                "--to",
+                "typst",
+                "--standalone",
+                "--default-image-extension=svg",
+                "-V",
+                "section-numbering=1.1",
+                "-o",
+                str(typ),
+            ],
+            "pandoc (Typst)",
+        )
+        pdf = out / "index.pdf"
+        try:
+            typst.compile(str(typ), output=str(pdf), root=str(report_dir))
+        except Exception as exc:  # typst raises its own error types, one per failure kind
+            raise RenderError(f"typst compile of {source} failed: {cause(str(exc))}") from None
     finally:
         typ.unlink(missing_ok=True)
     # The site's root page, written by the same script Quarto runs after rendering.
-    env = {**os.environ, "QUARTO_PROJECT_OUTPUT_DIR": str(project_dir / "_site")}
+    env = {**os.environ, "QUARTO_PROJECT_OUTPUT_DIR": str(staging)}
     _run([sys.executable, str(report_dir / "postrender.py")], "post-render", env=env)
-    return Rendered("pandoc+typst", html, pdf)
+
+
+def _publish(staging: Path, site: Path) -> None:
+    """Swap the rendered report into the site: the old one out, the new one in."""
+    old = site / "report"
+    if old.exists():
+        os.replace(old, staging / ".old-report")
+    os.replace(staging / "report", old)
+    os.replace(staging / "index.html", site / "index.html")
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
@@ -164,14 +236,17 @@ def _copy_tree(src: Path, dst: Path) -> None:
 
 def render(
     project_dir: Path = paths.ROOT,
-    results_dir: Path = paths.RESULTS_OF_RECORD,
+    results_dir: Path | None = None,
     renderer: str = "auto",
 ) -> Rendered:
-    """Render with Quarto when it is on PATH (or `renderer='quarto'`), else the fallback."""
+    """Render with Quarto when it is on PATH (or `renderer='quarto'`), else the fallback.
+    Quarto's pre-render rebuilds from `results_dir` (default: the results of record); the
+    fallback renders the finished build, and refuses one made from other results than a
+    `results_dir` given."""
     if renderer not in ("auto", "quarto", "fallback"):
         raise RenderError(f"unknown renderer {renderer!r}; use auto, quarto or fallback")
     if renderer == "quarto" or (renderer == "auto" and quarto_path()):
         if not quarto_path():
             raise RenderError("quarto is not on PATH; install Quarto or use --renderer fallback")
         return render_with_quarto(project_dir, results_dir)
-    return render_with_pandoc(project_dir)
+    return render_with_pandoc(project_dir, results_dir)

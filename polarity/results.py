@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -23,6 +24,7 @@ import referencing.jsonschema
 
 from polarity import PolarityError, paths
 from polarity.backend import tensorflow_kernels
+from polarity.cache import settings
 from polarity.files import atomic_write_json
 
 SCHEMA_VERSION = 1
@@ -75,6 +77,7 @@ def validate(result: dict, where: str = "result") -> None:
     """Raise ResultError naming the first field that breaks the schema."""
     if not isinstance(result, dict):
         raise ResultError(f"{where}: expected a JSON object, got {type(result).__name__}")
+    check_values(result, where)
     version = result.get("schema_version")
     if isinstance(version, int) and version != SCHEMA_VERSION:
         raise ResultError(
@@ -95,19 +98,111 @@ def write_result(results_dir: Path, result: dict) -> Path:
     return path
 
 
+# Bounds on what a results file may hold: the results of record nest 9 deep, their longest
+# string has 84 characters and their longest key 31.
+MAX_FILE_BYTES = 20_000_000
+MAX_DEPTH = 32
+MAX_STRING = 200
+MAX_KEY = 64
+# Every string and key in a results file is plain text that is safe in Markdown, HTML and
+# Typst as it stands: no markup characters, no control characters.
+SAFE_TEXT = re.compile(r"^[A-Za-z0-9 _.,:;+=/()'%-]*$")
+# Free-text fields measured on the machine, escaped wherever they are shown (md_escape).
+FREE_TEXT = {("provenance", "device"), ("provenance", "platform")}
+FREE_TEXT_PATTERN = re.compile(r"^[^\x00-\x1f\x7f<>`$\\{}\[\]|]*$")
+
+
+class _NonFinite(float):
+    """What the parser makes of NaN, Infinity and numbers too large for a float, so that
+    the check below can name the field that holds one."""
+
+    def __new__(cls, text: str):
+        obj = super().__new__(cls, "nan")
+        obj.text = text
+        return obj
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)
+
+
+def _where(path: list) -> str:
+    return "/".join(str(p) for p in path) or "(top level)"
+
+
+def check_values(value, where: str) -> None:
+    """Raise ResultError for a non-finite number, a string or key that is too long or holds
+    characters that are markup in Markdown, HTML or Typst, or nesting deeper than
+    MAX_DEPTH, naming the file and the field."""
+    stack = [(value, [])]
+    while stack:
+        item, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            raise ResultError(f"{where}: {_where(path[:8])}/...: nested deeper than {MAX_DEPTH}")
+        if isinstance(item, float) and not math.isfinite(item):
+            text = getattr(item, "text", repr(item))
+            raise ResultError(f"{where}: {_where(path)}: {text} is not a finite number")
+        if isinstance(item, str):
+            free = tuple(path) in FREE_TEXT
+            pattern = FREE_TEXT_PATTERN if free else SAFE_TEXT
+            if len(item) > MAX_STRING:
+                raise ResultError(
+                    f"{where}: {_where(path)}: string of {len(item)} characters "
+                    f"(at most {MAX_STRING})"
+                )
+            if not pattern.match(item):
+                raise ResultError(
+                    f"{where}: {_where(path)}: {item[:40]!r} holds characters not allowed "
+                    "in a results file (markup or control characters)"
+                )
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if len(key) > MAX_KEY or not SAFE_TEXT.match(key):
+                    raise ResultError(
+                        f"{where}: {_where(path)}: key {key[:40]!r} is too long or holds "
+                        "characters not allowed in a results file"
+                    )
+                stack.append((sub, [*path, key]))
+        elif isinstance(item, list):
+            stack.extend((sub, [*path, i]) for i, sub in enumerate(item))
+
+
+def parse_result_bytes(raw: bytes, where: str) -> dict:
+    """Decode and parse a results file's bytes; every failure is a ResultError naming it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ResultError(
+            f"{where}: not a results file (byte {exc.start} is not UTF-8 text)"
+        ) from None
+    try:
+        result = json.loads(text, parse_constant=_NonFinite, parse_float=_parse_float)
+    except json.JSONDecodeError as exc:
+        raise ResultError(
+            f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except RecursionError:
+        raise ResultError(f"{where}: not a results file (nested deeper than {MAX_DEPTH})") from None
+    check_values(result, where)
+    return result
+
+
 def read_result(path: Path) -> dict:
     """Read and validate one results file."""
     path = Path(path)
     try:
-        text = path.read_text()
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ResultError(
+                f"{path}: {size} bytes, larger than any results file ({MAX_FILE_BYTES} at most)"
+            )
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ResultError(f"{path}: no such results file; run `polarity run` first") from None
-    try:
-        result = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ResultError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    except OSError as exc:
+        raise ResultError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    result = parse_result_bytes(raw, str(path))
     validate(result, where=str(path))
     return result
 
@@ -115,6 +210,8 @@ def read_result(path: Path) -> dict:
 def read_results(results_dir: Path) -> dict[str, dict]:
     """Every results file in a folder, by experiment name."""
     results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise ResultError(f"{results_dir}: no such results folder")
     files = sorted(results_dir.glob("*.json"))
     if not files:
         raise ResultError(f"{results_dir}: no results files; run `polarity run` first")
@@ -176,6 +273,7 @@ def provenance(started_at: str, duration_s: float) -> dict:
         "platform": platform.platform(),
         "device": f"CPU: {_cpu_model()} ({os.cpu_count()} cores)"
         + (f"; GPU: {', '.join(gpus)}" if gpus else ""),
+        "settings": settings(),
         "started_at": started_at,
         "duration_s": round(duration_s, 3),
     }

@@ -11,6 +11,7 @@ from pathlib import Path
 import experiments
 from polarity import PolarityError, paths
 from polarity.cache import cache_key, what_changed
+from polarity.files import folder_lock, remove_orphaned_temp_files
 from polarity.results import (
     SCHEMA_VERSION,
     ResultError,
@@ -20,6 +21,7 @@ from polarity.results import (
     result_path,
     write_result,
 )
+from polarity.seeding import seed_generators
 
 
 @dataclass(frozen=True)
@@ -55,28 +57,24 @@ def run_experiment(
     config = asdict(module.PROFILES[profile])
     key = cache_key(name, config)
     path = result_path(results_dir or paths.results_dir(profile), name)
-    reasons = ["--force"] if force else reasons_to_run(path, key)
-    if not reasons:
-        return Outcome(path, skipped=True, reasons=[])
-
-    for leftover in path.parent.glob(f".{path.name}.*.tmp"):  # from a run that was killed
-        leftover.unlink(missing_ok=True)
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    start = time.perf_counter()
-    # Every global generator starts from the same state, so whatever an experiment draws
-    # without a seed of its own (a layer's dropout masks) repeats from run to run.
-    import keras  # here, not at the top: building the report must not import Keras
-
-    keras.utils.set_random_seed(0)
-    outcome = module.run(module.PROFILES[profile], data_dir)
-    result = {
-        "schema_version": SCHEMA_VERSION,
-        "experiment": name,
-        "profile": profile,
-        "config": config,
-        "config_hash": config_hash(config),
-        "cache_key": key,
-        **outcome,
-        "provenance": provenance(started_at, time.perf_counter() - start),
-    }
-    return Outcome(write_result(path.parent, result), skipped=False, reasons=reasons)
+    with folder_lock(path.parent):
+        reasons = ["--force"] if force else reasons_to_run(path, key)
+        if not reasons:
+            return Outcome(path, skipped=True, reasons=[])
+        # Temp files of a run that was killed; a live writer's are its own.
+        remove_orphaned_temp_files(path.parent, path.name)
+        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        start = time.perf_counter()
+        seed_generators()
+        outcome = module.run(module.PROFILES[profile], data_dir)
+        result = {
+            "schema_version": SCHEMA_VERSION,
+            "experiment": name,
+            "profile": profile,
+            "config": config,
+            "config_hash": config_hash(config),
+            "cache_key": key,
+            **outcome,
+            "provenance": provenance(started_at, time.perf_counter() - start),
+        }
+        return Outcome(write_result(path.parent, result), skipped=False, reasons=reasons)

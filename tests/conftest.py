@@ -78,6 +78,17 @@ def mnist() -> data.Dataset:
     return data.load_from_dir("mnist", MNIST_DIR)
 
 
+def copy_quarto_project(root: Path) -> None:
+    """The Quarto project into `root`: its configuration and the files it names (scripts,
+    filters), and an empty report/ folder."""
+    config = yaml.safe_load((paths.ROOT / "_quarto.yml").read_text())
+    named = [config["project"].get(step) for step in ("pre-render", "post-render")]
+    for relative in ["_quarto.yml", *filter(None, named), *config.get("filters", [])]:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(paths.ROOT / relative, root / relative)
+    (root / "report").mkdir(exist_ok=True)
+
+
 @pytest.fixture(scope="session")
 def smoke_project(tmp_path_factory) -> SimpleNamespace:
     """The smoke profile, trained, built and rendered in a throwaway project folder, so that
@@ -91,13 +102,7 @@ def smoke_project(tmp_path_factory) -> SimpleNamespace:
     results = root / "results"
     for name in experiments.NAMES:
         run_experiment(name, "smoke", data_dir=DATA_ROOT, results_dir=results)
-    # The Quarto project: its configuration and the files it names (scripts, filters).
-    config = yaml.safe_load((paths.ROOT / "_quarto.yml").read_text())
-    named = [config["project"].get(step) for step in ("pre-render", "post-render")]
-    for relative in ["_quarto.yml", *filter(None, named), *config.get("filters", [])]:
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(paths.ROOT / relative, root / relative)
-    (root / "report").mkdir(exist_ok=True)
+    copy_quarto_project(root)
     built = build(results, root / "report")
     rendered = render(root, results)
     return SimpleNamespace(root=root, results=results, built=built, rendered=rendered)

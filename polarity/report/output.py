@@ -47,6 +47,7 @@ PROVENANCE_FIELDS = (
     "seeds",
     "packages",
     "hardware",
+    "settings",
     "runtime_s",
 )
 
@@ -68,6 +69,7 @@ def provenance_of(result: dict, seeds: list) -> dict:
             "numpy": prov["numpy"],
         },
         "hardware": prov["device"],
+        "settings": prov.get("settings", {}),  # recorded since settings joined the cache key
         "runtime_s": prov["duration_s"],
     }
 
