@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv report report-of-record results test bench lint system-deps clean
+.PHONY: help venv report report-of-record results test test-fast bench lint system-deps clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,6 +29,9 @@ results: venv  ## retrain the full profile: the results of record in report/resu
 
 test: venv  ## run the test suite
 	$(BIN)/python -m pytest
+
+test-fast: venv  ## the test suite without the tests marked slow (under 2 minutes)
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: venv  ## the benchmarks in benchmarks/ (a few minutes): runner vs. plain Keras
 	$(BIN)/python -m benchmarks.softmax_trials
