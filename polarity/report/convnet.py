@@ -220,7 +220,9 @@ def data_convnet_gap(result: dict) -> dict:
     }
 
 
-CONVNET_CURVES = (
+CONVNET_CURVES = FigureSpec(
+    "fig-convnet-curves",
+    ("convnet",),
     "Test accuracy of the standard Keras MNIST convnet on normal and inverted inputs",
     draw_convnet_curves,
     alt_convnet_curves,
@@ -261,7 +263,7 @@ SECTION = Section(
     "convnet",
     claims=(convnet_difference, convnet_gap_over_training),
     figures=(
-        FigureSpec("fig-convnet-curves", ("convnet",), *CONVNET_CURVES),
+        CONVNET_CURVES,
         FigureSpec(
             "fig-convnet-gap",
             ("convnet",),

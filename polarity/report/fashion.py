@@ -4,8 +4,10 @@ repeats, so this section judges and draws them with the MNIST sections' own func
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from polarity.report import convnet, mechanism, replication
-from polarity.report.base import POLARITIES, FigureSpec, Section, TableSpec
+from polarity.report.base import POLARITIES, Section, TableSpec
 from polarity.report.scope import scoped
 
 DATASET = "fashion-mnist"
@@ -70,18 +72,17 @@ SECTION = Section(
         )
     ),
     figures=(
-        FigureSpec(
-            "fig-fashion-lr-sweep",
-            ("sweep", "conditioning"),
-            "Fashion-MNIST: test accuracy against learning rate, with predicted stability edges",
-            *mechanism.LR_SWEEP[1:],
+        replace(
+            mechanism.LR_SWEEP,
+            id="fig-fashion-lr-sweep",
+            title="Fashion-MNIST: test accuracy against learning rate, with predicted "
+            "stability edges",
             dataset=DATASET,
         ),
-        FigureSpec(
-            "fig-fashion-convnet-curves",
-            ("convnet",),
-            "Fashion-MNIST: test accuracy of the Keras convnet on normal and inverted inputs",
-            *convnet.CONVNET_CURVES[1:],
+        replace(
+            convnet.CONVNET_CURVES,
+            id="fig-fashion-convnet-curves",
+            title="Fashion-MNIST: test accuracy of the Keras convnet on normal and inverted inputs",
             dataset=DATASET,
         ),
     ),

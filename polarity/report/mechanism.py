@@ -244,7 +244,9 @@ def data_lr_sweep(sweep: dict, conditioning: dict) -> dict:
     }
 
 
-LR_SWEEP = (
+LR_SWEEP = FigureSpec(
+    "fig-lr-sweep",
+    ("sweep", "conditioning"),
     "Test accuracy against learning rate for each encoding, with predicted stability edges",
     draw_lr_sweep,
     alt_lr_sweep,
@@ -285,6 +287,6 @@ SECTION = Section(
         best_rate_tracks_the_edge,
         inverted_behind_at_best_rates,
     ),
-    figures=(FigureSpec("fig-lr-sweep", ("sweep", "conditioning"), *LR_SWEEP),),
+    figures=(LR_SWEEP,),
     tables=(TableSpec("tbl-conditioning", ("conditioning", "sweep"), conditioning_rows),),
 )
