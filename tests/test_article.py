@@ -60,6 +60,7 @@ def test_quarto_ids_are_not_jinja_comments(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_stale_results_are_flagged_in_the_article(tmp_path):
     record = json.loads(RECORD.read_text())
     record["cache_key"]["components"]["version:keras"] = "0.0.1"
@@ -71,6 +72,7 @@ def test_stale_results_are_flagged_in_the_article(tmp_path):
     assert "version:keras 0\\.0\\.1 \\-\\> " in article  # what changed, escaped for Markdown
 
 
+@pytest.mark.slow
 def test_current_results_carry_no_staleness_banner(tmp_path):
     article = build(paths.RESULTS_OF_RECORD, tmp_path / "report").article.read_text()
     assert "Results out of date" not in article

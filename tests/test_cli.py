@@ -63,6 +63,7 @@ def test_debug_shows_the_traceback(tmp_path):
     assert done.returncode != 0 and "Traceback" in done.stderr
 
 
+@pytest.mark.slow
 def test_build_from_the_results_of_record_never_imports_keras(tmp_path):
     code = (
         "import sys; from polarity.cli import main; "
@@ -78,6 +79,7 @@ def test_build_from_the_results_of_record_never_imports_keras(tmp_path):
     assert "Rerunning the answer's protocol" in article  # the claims were evaluated
 
 
+@pytest.mark.slow
 def test_full_results_outside_the_record_are_flagged_without_claiming_fewer_trials(tmp_path):
     copied = tmp_path / "results"
     shutil.copytree(paths.RESULTS_OF_RECORD, copied)

@@ -21,6 +21,8 @@ from polarity.ensemble import ConvnetEnsemble
 from polarity.models import mnist_convnet
 from polarity.training import tutorial_batches
 
+pytestmark = pytest.mark.slow  # trains convnets: seconds to a minute each
+
 STEPS, BATCH, N = 20, 50, 3000
 # Members 0 and 1 share the batches of seed 31, member 2 has those of seed 32 twice over.
 ENCODINGS = ["normal", "inverted", "inverted", "normal"]

@@ -69,6 +69,7 @@ def test_a_missing_claim_is_an_error_never_an_empty_sentence(tmp_path, record_cl
         render_template(env, "t.qmd.j2", {"claims": record_claims})
 
 
+@pytest.mark.slow
 def test_a_claim_without_a_sentence_stops_the_build(tmp_path):
     templates = tmp_path / "templates"
     (templates / "sections").mkdir(parents=True)
@@ -132,6 +133,7 @@ def _found_in(sentence: str, templates: str) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_the_article_s_sentences_are_found_in_the_templates(tmp_path):
     article = build(paths.RESULTS_OF_RECORD, tmp_path / "report").article.read_text()
     # Sentences with fewer than three words in a row free of digits say nothing by grep.
