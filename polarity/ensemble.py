@@ -52,6 +52,18 @@ class MemberBatches(keras.layers.Layer):
         return ops.take(self.images, ops.transpose(indices), axis=0)
 
 
+def encoding_weights(layer: keras.layers.Layer, scale: np.ndarray, shift: np.ndarray):
+    """Each member's encoding (x / 255 * scale + shift), held as fixed weights of `layer`."""
+    weights = []
+    for name, value in (("scale", scale), ("shift", shift)):
+        weight = layer.add_weight(
+            shape=value.shape, trainable=False, initializer="zeros", name=name
+        )
+        weight.assign(value)
+        weights.append(weight)
+    return weights
+
+
 class EnsembleSoftmax(keras.layers.Layer):
     """Member m computes logits = (scale_m * x / 255 + shift_m) @ W_m + b_m, with W and b
     starting at zero as in the TensorFlow tutorial."""
@@ -75,14 +87,7 @@ class EnsembleSoftmax(keras.layers.Layer):
             shape=(members, pixels, classes), initializer="zeros", name="kernel"
         )
         self.bias = self.add_weight(shape=(members, classes), initializer="zeros", name="bias")
-        self.scale = self.add_weight(
-            shape=scale.shape, trainable=False, initializer="zeros", name="scale"
-        )
-        self.shift = self.add_weight(
-            shape=shift.shape, trainable=False, initializer="zeros", name="shift"
-        )
-        self.scale.assign(scale)
-        self.shift.assign(shift)
+        self.scale, self.shift = encoding_weights(self, scale, shift)
 
     def effective_weights(self):
         """The encoding folded into the weights: logits = (x / 255) @ W' + b'. Folding costs
@@ -217,14 +222,7 @@ class MemberImages(keras.layers.Layer):
         super().__init__(**kwargs)
         self.member_streams = streams.astype(np.int32)
         self.side = int(round(scale.shape[1] ** 0.5))
-        self.scale = self.add_weight(
-            shape=scale.shape, trainable=False, initializer="zeros", name="scale"
-        )
-        self.shift = self.add_weight(
-            shape=shift.shape, trainable=False, initializer="zeros", name="shift"
-        )
-        self.scale.assign(scale)
-        self.shift.assign(shift)
+        self.scale, self.shift = encoding_weights(self, scale, shift)
 
     def call(self, images):
         x = ops.cast(ops.take(images, self.member_streams, axis=0), self.compute_dtype) / 255.0
