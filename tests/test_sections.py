@@ -143,3 +143,40 @@ def test_the_article_s_sentences_are_found_in_the_templates(tmp_path):
     share = 1 - len(missing) / len(sentences)
     assert len(sentences) > 80
     assert share >= 0.95, f"{share:.1%} found; not found: {missing[:10]}"
+
+
+def test_the_report_side_reads_json_only():
+    """Nothing under polarity/report/ imports Keras, a backend or an experiment: restyling or
+    rewording never retrains."""
+    import ast
+
+    forbidden = ("keras", "tensorflow", "torch", "jax", "experiments")
+    for path in (paths.ROOT / "polarity" / "report").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
+
+
+def test_every_experiment_follows_the_one_config_contract():
+    """experiments/__init__.py's contract: a Config per profile in PROFILES, the data named
+    by `dataset` or `datasets`, seed counts called n_seeds; the results schema knows the
+    same profiles."""
+    import dataclasses
+    import json
+
+    import experiments
+
+    schema = json.loads((paths.ROOT / "polarity/schemas/result.schema.json").read_text())
+    assert tuple(schema["properties"]["profile"]["enum"]) == experiments.PROFILES
+    for name in experiments.NAMES:
+        module = experiments.load(name)
+        assert tuple(module.PROFILES) == experiments.PROFILES, name
+        fields = {f.name for f in dataclasses.fields(module.Config)}
+        assert ("dataset" in fields) != ("datasets" in fields), name
+        counts = {f for f in fields if f == "seeds" or f.endswith("_seeds")}
+        assert all(f == "n_seeds" or f.endswith("_n_seeds") for f in counts), (name, counts)
