@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -46,7 +48,7 @@ def cmd_build(args) -> None:
 
     results_dir = _results_dir(args)
     report_dir = getattr(args, "report_dir", None)
-    built = build(results_dir, Path(report_dir) if report_dir else paths.REPORT)
+    built = build(results_dir, Path(report_dir) if report_dir else paths.REPORT, paths.TEMPLATES)
     print(
         f"built {_shown(built.article)} and {len(built.figures)} figures from {_shown(results_dir)}"
     )
@@ -74,6 +76,20 @@ def cmd_report(args) -> None:
     cmd_render(args)
 
 
+def cmd_preview(args) -> None:
+    from polarity.preview import Preview
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)  # a stopped preview closes its port too
+    preview = Preview(paths.ROOT, _results_dir(args), args.renderer, args.port)
+    try:
+        preview.serve_forever()
+    except KeyboardInterrupt:
+        print("preview: stopped", file=sys.stderr)
+
+
 def _shown(path: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
@@ -95,6 +111,12 @@ def parser() -> argparse.ArgumentParser:
         "Run the experiments, build the report sources, render the site and PDF.",
     )
     main.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    main.add_argument(
+        "--project",
+        metavar="DIR",
+        help="the project checkout (default: the nearest folder at or above the working "
+        "directory that holds _quarto.yml)",
+    )
     sub = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_run_options(p):
@@ -173,12 +195,37 @@ def parser() -> argparse.ArgumentParser:
     add_results_option(p, "by profile")
     p.add_argument("--renderer", choices=("auto", "quarto", "fallback"), default="auto")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "preview",
+        help="serve _site/ on localhost, rebuilding and reloading on every change",
+        description="Build and render, serve _site/ on 127.0.0.1, and rebuild, re-render and "
+        "reload the page whenever a template, a results file or the report code changes.",
+    )
+    p.add_argument(
+        "--port", type=int, default=4848, help="port on 127.0.0.1 (0: any free one; default 4848)"
+    )
+    p.add_argument("--renderer", choices=("auto", "quarto", "fallback"), default="auto")
+    add_results_option(p, "report/results, the results of record")
+    p.set_defaults(func=cmd_preview)
     return main
+
+
+def use_project(option: str | None) -> None:
+    """Point polarity.paths at the project: --project DIR, else the discovered checkout."""
+    if option:
+        root = Path(option).resolve()
+        if not (root / paths.MARKER).is_file():
+            raise paths.ProjectNotFound(f"--project {option}: no {paths.MARKER} in {root}")
+        os.environ["POLARITY_PROJECT"] = str(root)  # for the Quarto pre-render step too
+        paths.use_project(root)
+    paths.require_project()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        use_project(args.project)
         args.func(args)
     except PolarityError as exc:
         if args.debug:
