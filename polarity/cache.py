@@ -34,7 +34,8 @@ def _module_file(name: str) -> Path | None:
     if name.split(".")[0] not in PROJECT_PACKAGES:
         return None
     # polarity is wherever the package is installed; experiments is in the project checkout.
-    root = paths.PACKAGE_PARENT if name.split(".")[0] == "polarity" else paths.ROOT
+    package = name.split(".")[0] == "polarity"
+    root = Path(__file__).resolve().parent.parent if package else paths.ROOT
     base = root.joinpath(*name.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import time
 from pathlib import Path
 
-from polarity import PolarityError, paths
+from polarity import PolarityError, paths, project
 
 PROFILES = ("smoke", "quick", "full")
 
@@ -211,21 +210,10 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def use_project(option: str | None) -> None:
-    """Point polarity.paths at the project: --project DIR, else the discovered checkout."""
-    if option:
-        root = Path(option).resolve()
-        if not (root / paths.MARKER).is_file():
-            raise paths.ProjectNotFound(f"--project {option}: no {paths.MARKER} in {root}")
-        os.environ["POLARITY_PROJECT"] = str(root)  # for the Quarto pre-render step too
-        paths.use_project(root)
-    paths.require_project()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        use_project(args.project)
+        project.use_project(project.discover(args.project))
         args.func(args)
     except PolarityError as exc:
         if args.debug:

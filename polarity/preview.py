@@ -18,7 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
-from polarity import paths
+from polarity import project
 
 VERSION_PATH = "/__preview/version"
 RELOAD_SCRIPT = (
@@ -40,7 +40,7 @@ def watched_files(root: Path, results_dir: Path) -> dict[Path, float]:
         *(root / "report" / name for name in ("references.bib", "style.css")),
         *(root / "report" / name for name in ("prerender.py", "postrender.py")),
     ]
-    package = paths.PACKAGE_PARENT / "polarity"
+    package = project.PACKAGE_PARENT / "polarity"
     for pattern in ("*.py", "*.lua", "*.css", "*.html", "schemas/*.json"):
         files += package.glob(pattern)
     stamps = {}
