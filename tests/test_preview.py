@@ -69,7 +69,11 @@ def test_an_edited_template_reaches_the_served_page(tmp_path):
             time.sleep(1)
             page = _fetch(url)
         assert marker in page
-        assert '"version": 2' in _fetch(url.split("/report/")[0] + "/__preview/version")
+        # The open page reloads once the rebuild is counted (just after the render ends).
+        status = url.split("/report/")[0] + "/__preview/version"
+        while '"version": 2' not in _fetch(status) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert '"version": 2' in _fetch(status)
     finally:
         process.terminate()
         try:
