@@ -213,7 +213,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        project.use_project(project.discover(args.project))
+        project.select(args.project)
         args.func(args)
     except PolarityError as exc:
         if args.debug:

@@ -2,7 +2,7 @@
 
 The `polarity` package is the library and the CLI; the project it works on (experiments/,
 templates/, report/, _quarto.yml) is a checkout. Its root is, in order: `--project DIR`,
-$POLARITY_PROJECT (set by the CLI for the processes it starts, Quarto's pre-render step
+$POLARITY_PROJECT (set from `--project` for the processes the CLI starts, Quarto's pre-render step
 included), the folder above this package when that holds `_quarto.yml` (a source checkout
 or an editable install), else the nearest folder at or above the working directory that
 holds `_quarto.yml` (an installed wheel run inside a checkout).
@@ -36,32 +36,38 @@ def find_project(start: Path | None = None) -> Path | None:
     return None
 
 
-def discover(option: str | None = None) -> Path:
-    """The project root, or a one-line error saying where it was looked for."""
+def _checked(root: Path, where: str) -> Path:
+    root = root.resolve()
+    if not (root / MARKER).is_file():
+        raise ProjectNotFound(f"{where}: no {MARKER} in {root}")
+    return root
+
+
+def select(option: str | None = None) -> Path:
+    """Point polarity.paths at the project the CLI should work on, and return its root.
+
+    In a source checkout or an editable install (no option, no $POLARITY_PROJECT) the paths
+    stay as polarity.paths set them, pointing at the package's own checkout."""
     if option:
-        root = Path(option).resolve()
-        if not (root / MARKER).is_file():
-            raise ProjectNotFound(f"--project {option}: no {MARKER} in {root}")
+        root = use_project(_checked(Path(option), f"--project {option}"))
+        os.environ["POLARITY_PROJECT"] = str(root)  # for Quarto's pre-render step
         return root
     if os.environ.get("POLARITY_PROJECT"):
-        root = Path(os.environ["POLARITY_PROJECT"]).resolve()
-        if not (root / MARKER).is_file():
-            raise ProjectNotFound(f"$POLARITY_PROJECT: no {MARKER} in {root}")
-        return root
+        return use_project(_checked(Path(os.environ["POLARITY_PROJECT"]), "$POLARITY_PROJECT"))
     if (PACKAGE_PARENT / MARKER).is_file():
-        return PACKAGE_PARENT
+        return paths.ROOT
     found = find_project()
     if found is None:
         raise ProjectNotFound(
             f"no polarity project here: no {MARKER} in {Path.cwd()} or any folder above it; "
             "run inside a checkout of the project or pass --project DIR"
         )
-    return found
+    return use_project(found)
 
 
 def use_project(root: Path) -> Path:
-    """Point every path in polarity.paths at the project in `root`, make its `experiments`
-    importable, and hand the choice down to processes started from here."""
+    """Point every path in polarity.paths at the project in `root` and make its
+    `experiments` importable."""
     root = Path(root).resolve()
     paths.ROOT = root
     paths.REPORT = root / "report"
@@ -72,5 +78,4 @@ def use_project(root: Path) -> Path:
     paths.SHARED_DATA = root.parent / "shared" / "data"
     if str(root) not in sys.path:  # experiments/ is in the checkout, not in site-packages
         sys.path.insert(0, str(root))
-    os.environ["POLARITY_PROJECT"] = str(root)
     return root
