@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv report report-of-record results test test-fast bench lint system-deps clean
+.PHONY: help venv report report-of-record preview results test test-fast bench lint system-deps clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -23,6 +23,9 @@ report: venv  ## train the quick profile, then build and render _site/report/ (H
 report-of-record: venv  ## build and render from the committed results in report/results (no training)
 	$(BIN)/polarity build
 	$(BIN)/polarity render
+
+preview: venv  ## serve the report on http://127.0.0.1:4848/, rebuilding and reloading on every change
+	$(BIN)/polarity preview
 
 results: venv  ## retrain the full profile: the results of record in report/results
 	$(BIN)/polarity run --profile full

@@ -36,7 +36,10 @@ def _module_file(name: str) -> Path | None:
     """The source file of a project module, found on disk: importing it would import Keras."""
     if name.split(".")[0] not in PROJECT_PACKAGES:
         return None
-    base = paths.ROOT.joinpath(*name.split("."))
+    # polarity is wherever the package is installed; experiments is in the project checkout.
+    package = name.split(".")[0] == "polarity"
+    root = Path(__file__).resolve().parent.parent if package else paths.ROOT
+    base = root.joinpath(*name.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
             return candidate

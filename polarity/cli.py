@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
-from polarity import PolarityError, paths
+from polarity import PolarityError, paths, project
 from polarity.files import folder_lock
 
 PROFILES = ("smoke", "quick", "full")
@@ -87,7 +88,9 @@ def cmd_build(args) -> None:
 
     results_dir = _results_dir(args)
     report_dir = getattr(args, "report_dir", None)
-    built = build(results_dir, report_dir if report_dir is not None else paths.REPORT)
+    built = build(
+        results_dir, report_dir if report_dir is not None else paths.REPORT, paths.TEMPLATES
+    )
     say(
         f"built {_shown(built.article)} and {len(built.figures)} figures from {_shown(results_dir)}"
     )
@@ -119,6 +122,20 @@ def cmd_report(args) -> None:
     cmd_render(args)
 
 
+def cmd_preview(args) -> None:
+    from polarity.preview import Preview
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)  # a stopped preview closes its port too
+    preview = Preview(paths.ROOT, _results_dir(args), args.renderer, args.port)
+    try:
+        preview.serve_forever()
+    except KeyboardInterrupt:
+        print("preview: stopped", file=sys.stderr)
+
+
 def _shown(path: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
@@ -140,6 +157,12 @@ def parser() -> argparse.ArgumentParser:
         "Run the experiments, build the report sources, render the site and PDF.",
     )
     main.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    main.add_argument(
+        "--project",
+        metavar="DIR",
+        help="the project checkout (default: the nearest folder at or above the working "
+        "directory that holds _quarto.yml)",
+    )
     sub = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_run_options(p):
@@ -231,12 +254,26 @@ def parser() -> argparse.ArgumentParser:
     add_results_option(p, "by profile")
     p.add_argument("--renderer", choices=("auto", "quarto", "fallback"), default="auto")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "preview",
+        help="serve _site/ on localhost, rebuilding and reloading on every change",
+        description="Build and render, serve _site/ on 127.0.0.1, and rebuild, re-render and "
+        "reload the page whenever a template, a results file or the report code changes.",
+    )
+    p.add_argument(
+        "--port", type=int, default=4848, help="port on 127.0.0.1 (0: any free one; default 4848)"
+    )
+    p.add_argument("--renderer", choices=("auto", "quarto", "fallback"), default="auto")
+    add_results_option(p, "report/results, the results of record")
+    p.set_defaults(func=cmd_preview)
     return main
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        project.select(args.project)
         args.func(args)
     except PolarityError as exc:
         if args.debug:

@@ -4,8 +4,9 @@
 --   (Typst numbers its own captions, in the same order), and moves `fig-alt` into the alt
 --   text. Unknown `@fig-`/`@tbl-`/`@sec-` ids stop the render: a dangling reference is a bug.
 -- * `.content-visible when-format="html"` divs: kept in HTML, dropped elsewhere.
--- * `citation:` and `license:` front matter: Highwire `citation_*` meta tags in HTML, and
---   "Reuse" and "Citation" appendix sections with a BibTeX entry, as Quarto adds them.
+-- * callouts (`.callout-note`, ...): Quarto's titled callout markup in HTML.
+-- * `citation:`, `google-scholar:` and `license:` front matter: Highwire `citation_*` meta tags in HTML, and
+--   Quarto's HTML-only appendix (References, "Reuse", "Citation" with a BibTeX entry).
 
 local KINDS = { fig = "Figure", tbl = "Table", sec = "Section" }
 local numbers = {} -- id -> "3" or "2.1"
@@ -119,12 +120,35 @@ local function visible_here(div)
   return true
 end
 
+local CALLOUTS = { note = "Note", warning = "Warning", important = "Important", tip = "Tip",
+  caution = "Caution" }
+
+-- Quarto's titled callout in HTML: a header with icon and title ("Note" unless `title=`),
+-- then the body.
+local function callout(div)
+  for kind, default_title in pairs(CALLOUTS) do
+    if div.classes:includes("callout-" .. kind) and not div.classes:includes("callout") then
+      local title = div.attributes["title"] or default_title
+      local header = pandoc.Div({
+        pandoc.Div({ pandoc.RawBlock("html", '<i class="callout-icon"></i>') },
+          pandoc.Attr("", { "callout-icon-container" })),
+        pandoc.Div({ pandoc.Plain(pandoc.Inlines(title)) },
+          pandoc.Attr("", { "callout-title-container", "flex-fill" })),
+      }, pandoc.Attr("", { "callout-header", "d-flex", "align-content-center" }))
+      local body = pandoc.Div(div.content, pandoc.Attr("", { "callout-body-container", "callout-body" }))
+      return pandoc.Div({ header, body }, pandoc.Attr(div.identifier,
+        { "callout", "callout-style-default", "callout-" .. kind, "callout-titled" }))
+    end
+  end
+end
+
 local conditional = {
   Div = function(div)
     if not visible_here(div) then return {} end
     if div.classes:includes("content-visible") or div.classes:includes("content-hidden") then
       return div.content
     end
+    if is_html then return callout(div) end
   end,
 }
 
@@ -133,18 +157,45 @@ local function text(value)
 end
 
 local function authors(meta)
+  -- Quarto's author forms: a string, `name: "..."`, or `name: {literal | given, family}`.
   local names = pandoc.List()
   for _, a in ipairs(meta.author or {}) do
-    names:insert(text(a.name or a))
+    local name = a.name or a
+    if type(name) == "table" and (name.literal or name.family) then
+      name = name.literal or ((text(name.given) or "") .. " " .. text(name.family))
+    end
+    names:insert(text(name))
   end
   return names
 end
 
-local function citation_blocks(meta)
+local MONTHS = { "January", "February", "March", "April", "May", "June", "July", "August",
+  "September", "October", "November", "December" }
+
+-- Quarto's HTML title block shows the date in long form ("November 26, 2026").
+local function long_date(iso)
+  local y, m, d = (iso or ""):match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+  if not y then return iso end
+  return MONTHS[tonumber(m)] .. " " .. tonumber(d) .. ", " .. y
+end
+
+local function heading(title, id)
+  local classes = { "unnumbered", "anchored", "quarto-appendix-heading" }
+  return pandoc.Header(2, pandoc.Inlines(title), pandoc.Attr(id or "", classes))
+end
+
+local function section(blocks, attributes)
+  return pandoc.Div(blocks, pandoc.Attr("", { "quarto-appendix-contents" }, attributes or {}))
+end
+
+local function label(words)
+  return pandoc.Div({ pandoc.Plain(pandoc.Inlines(words)) },
+    pandoc.Attr("", { "quarto-appendix-secondary-label" }))
+end
+
+local function bibtex_entry(meta, names)
   local cite = meta.citation
-  if not cite then return {} end
   local title, year = text(meta.title), (text(cite.issued) or text(meta.date) or ""):sub(1, 4)
-  local names = authors(meta)
   local fields = {
     "  author = {" .. table.concat(names, " and ") .. "}",
     "  title = {" .. title .. "}",
@@ -157,39 +208,110 @@ local function citation_blocks(meta)
   local bibtex = "@techreport{" .. key .. ",\n" .. table.concat(fields, ",\n") .. "\n}"
   local attribution = table.concat(names, ", ") .. ". " .. year .. ". \u{201C}" .. title
     .. ".\u{201D}" .. (cite.version and (" Version " .. text(cite.version) .. ".") or "")
-  local blocks = pandoc.List()
-  if meta.license then
-    blocks:insert(pandoc.Header(1, "Reuse", pandoc.Attr("reuse", { "unnumbered" })))
-    blocks:insert(pandoc.Para({ pandoc.Str(text(meta.license)) }))
+  return bibtex, attribution
+end
+
+-- Quarto's HTML appendix (HTML only, as in Quarto): the references section (a heading and
+-- the #refs div, moved there whole), then "Reuse" (license:), then "Citation" (citation:).
+local function appendix(doc)
+  local sections = pandoc.List()
+  local kept = pandoc.List()
+  local blocks = doc.blocks
+  local i = 1
+  while i <= #blocks do
+    local b, nxt = blocks[i], blocks[i + 1]
+    if b.t == "Header" and nxt and nxt.t == "Div" and nxt.identifier == "refs"
+        and (blocks[i + 2] == nil or blocks[i + 2].t == "Header") then
+      sections:insert(section({ heading(pandoc.utils.stringify(b.content), b.identifier), nxt },
+        { role = "doc-bibliography" }))
+      i = i + 2
+    else
+      kept:insert(b)
+      i = i + 1
+    end
   end
-  blocks:insert(pandoc.Header(1, "Citation", pandoc.Attr("citation", { "unnumbered" })))
-  blocks:insert(pandoc.Para(pandoc.Inlines("BibTeX citation:")))
-  blocks:insert(pandoc.CodeBlock(bibtex, pandoc.Attr("", { "bibtex" })))
-  blocks:insert(pandoc.Para(pandoc.Inlines("For attribution, please cite this work as:")))
-  blocks:insert(pandoc.Para(pandoc.Inlines(attribution)))
-  return blocks
+  local meta = doc.meta
+  if meta.license then
+    sections:insert(section({ heading("Reuse"),
+      pandoc.Div({ pandoc.Plain(pandoc.Inlines(text(meta.license))) },
+        pandoc.Attr("quarto-reuse", { "quarto-appendix-contents" })) }))
+  end
+  if meta.citation then
+    local bibtex, attribution = bibtex_entry(meta, authors(meta))
+    sections:insert(section({ heading("Citation"), pandoc.Div({
+      label("BibTeX citation:"),
+      pandoc.CodeBlock(bibtex, pandoc.Attr("", { "bibtex", "quarto-appendix-bibtex" })),
+      label("For attribution, please cite this work as:"),
+      pandoc.Div({ pandoc.Plain(pandoc.Inlines(attribution)) },
+        pandoc.Attr("", { "csl-entry", "quarto-appendix-citeas" })),
+    }) }))
+  end
+  if #sections > 0 then
+    kept:insert(pandoc.Div(sections, pandoc.Attr("quarto-appendix", { "default" })))
+  end
+  doc.blocks = kept
+  return doc
 end
 
 local function attr(value)
   return (value:gsub("&", "&amp;"):gsub('"', "&quot;"):gsub("<", "&lt;"))
 end
 
+-- The Highwire tags Quarto's `google-scholar: true` writes (format-html-meta.ts), in its
+-- order, from the same `citation:` fields; citation_pdf_url only from an absolute `pdf-url`.
 local function highwire_tags(meta)
-  local tags = { '<meta name="citation_title" content="' .. attr(text(meta.title)) .. '">' }
-  for _, name in ipairs(authors(meta)) do
-    tags[#tags + 1] = '<meta name="citation_author" content="' .. attr(name) .. '">'
+  local cite = meta.citation
+  local tags = pandoc.List()
+  local function write(name, value)
+    if value then tags:insert('<meta name="' .. name .. '" content="' .. attr(value) .. '">') end
   end
-  local issued = text(meta.citation.issued) or text(meta.date)
+  write("citation_title", text(cite.title) or text(meta.title))
+  for _, name in ipairs(authors(meta)) do write("citation_author", name) end
+  local issued = text(cite.issued) or text(meta.date)
   if issued then
-    tags[#tags + 1] = '<meta name="citation_publication_date" content="' .. issued:gsub("-", "/") .. '">'
+    write("citation_publication_date", issued)
+    write("citation_cover_date", issued)
+    write("citation_year", issued:sub(1, 4))
   end
-  tags[#tags + 1] = '<meta name="citation_pdf_url" content="index.pdf">'
-  tags[#tags + 1] = '<meta name="citation_language" content="' .. (text(meta.lang) or "en") .. '">'
-  return pandoc.RawBlock("html", table.concat(tags, "\n"))
+  write("citation_fulltext_html_url", text(cite.url))
+  local pdf_url = text(cite["pdf-url"])
+  if pdf_url and pdf_url:match("^%a[%w+.-]*://") then write("citation_pdf_url", pdf_url) end
+  write("citation_language", text(cite.language) or text(meta.lang))
+  return tags
+end
+
+-- One `citation_reference` per bibliography entry, as Quarto writes them: the entry's own
+-- tags as "name=content;" joined by commas.
+local function reference_tags(doc)
+  local ok, refs = pcall(pandoc.utils.references, doc)
+  local tags = pandoc.List()
+  if not ok then return tags end
+  for _, ref in ipairs(refs) do
+    local parts = pandoc.List()
+    if ref.title then parts:insert("citation_title=" .. text(ref.title) .. ";") end
+    for _, a in ipairs(ref.author or {}) do
+      local name = a.literal and text(a.literal) or ((text(a.given) or "") .. " " .. (text(a.family) or ""))
+      parts:insert("citation_author=" .. name .. ";")
+    end
+    local dates = ref.issued and ref.issued["date-parts"]
+    local year = dates and dates[1] and dates[1][1]
+    if year then
+      local y = tostring(text(year) or year)
+      parts:insert("citation_publication_date=" .. y .. ";")
+      parts:insert("citation_cover_date=" .. y .. ";")
+      parts:insert("citation_year=" .. y .. ";")
+    end
+    local url, doi = ref.URL or ref.url, ref.DOI or ref.doi
+    if url then parts:insert("citation_fulltext_html_url=" .. text(url) .. ";") end
+    if doi then parts:insert("citation_doi=" .. text(doi) .. ";") end
+    tags:insert('<meta name="citation_reference" content="' .. attr(table.concat(parts, ",")) .. '">')
+  end
+  return tags
 end
 
 function Pandoc(doc)
-  -- Quarto's structured authors (`- name: ...`) as the plain names pandoc's templates print.
+  local is_quarto_meta = doc.meta.citation ~= nil
+  -- Quarto's structured authors as the plain names pandoc's templates print.
   if doc.meta.author then
     local names = pandoc.List()
     for _, name in ipairs(authors(doc.meta)) do names:insert(pandoc.MetaInlines(pandoc.Inlines(name))) end
@@ -198,11 +320,22 @@ function Pandoc(doc)
   doc = doc:walk(conditional)
   number_blocks(doc)
   doc = doc:walk(resolve)
-  doc.blocks:extend(citation_blocks(doc.meta))
-  if is_html and doc.meta.citation then
+  if is_html then
+    doc = appendix(doc)
+    -- Quarto's "Other Formats" links; the fallback names its PDF with `-M fallback-pdf=...`.
+    if doc.meta["fallback-pdf"] then
+      doc.meta["other-formats"] = pandoc.MetaList({ pandoc.MetaMap({
+        href = pandoc.MetaString(text(doc.meta["fallback-pdf"])),
+        text = pandoc.MetaString("PDF") }) })
+    end
+    if doc.meta.date then doc.meta.date = pandoc.MetaInlines(pandoc.Inlines(long_date(text(doc.meta.date)))) end
+  end
+  if is_html and is_quarto_meta and doc.meta["google-scholar"] then
     local includes = doc.meta["header-includes"] or pandoc.MetaList({})
     if includes.t ~= "MetaList" then includes = pandoc.MetaList({ includes }) end
-    includes:insert(pandoc.MetaBlocks({ highwire_tags(doc.meta) }))
+    local tags = highwire_tags(doc.meta)
+    tags:extend(reference_tags(doc))
+    includes:insert(pandoc.MetaBlocks({ pandoc.RawBlock("html", table.concat(tags, "\n")) }))
     doc.meta["header-includes"] = includes
   end
   return doc

@@ -168,14 +168,22 @@ def _render_into(staging: Path, project_dir: Path, report_dir: Path, source: Pat
         common.append("--toc")
 
     html = out / "index.html"
-    css = ["--css", Path(options["css"]).name] if options["css"] else []
+    # Quarto's article page (polarity/fallback.html) with a stand-in for its theme
+    # (fallback.css), then the project's own stylesheet, as Quarto loads it after its theme.
+    package = resources.files("polarity")
+    shutil.copy2(package / "fallback.css", out / "fallback.css")
+    css = ["--css", "fallback.css"]
+    if options["css"]:
+        css += ["--css", Path(options["css"]).name]
     _run(
         common
         + [
             "--to",
             "html5",
             "--standalone",
+            f"--template={package / 'fallback.html'}",
             "--default-image-extension=png",
+            "--metadata=fallback-pdf:index.pdf",
             *css,
             "-o",
             str(html),

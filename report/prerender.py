@@ -1,9 +1,19 @@
 """Quarto pre-render step: build report/index.qmd and its figures from the results JSON.
 
-Quarto runs this with its own Python. The build needs the project's packages, so this
-prefers, in order: $POLARITY_PYTHON, the checkout's .venv (made by `make`), this Python.
+Quarto has no Python of its own: it runs a `.py` pre-render script with $QUARTO_PYTHON, else
+`python3` (`py` on Windows) from PATH, so this file uses the standard library only. The build
+needs the project's packages, so it runs with, in order: $POLARITY_PYTHON, the checkout's
+.venv (made by `make venv`; `bin/python`, or `Scripts/python.exe` on Windows), this Python.
 Results come from $POLARITY_RESULTS_DIR, else the committed results of record.
+
+Quarto sets QUARTO_PROJECT_RENDER_ALL=1 only when the whole project is rendered (`quarto
+render`): then the sources are always rebuilt. An incremental render or `quarto preview`
+leaves it unset: then they are rebuilt only when report/index.qmd is missing or older than
+something it is built from (results, templates, the report code, CITATION.cff, the
+bibliography), so a preview does not redraw every figure when nothing changed.
 """
+
+from __future__ import annotations
 
 import os
 import subprocess
@@ -11,19 +21,52 @@ import sys
 from pathlib import Path
 
 project = Path(__file__).resolve().parent.parent
-venv_python = project / ".venv" / "bin" / "python"
-python = os.environ.get("POLARITY_PYTHON") or (
-    str(venv_python) if venv_python.exists() else sys.executable
-)
 
-command = [python, "-m", "polarity", "build", "--report-dir", str(project / "report")]
-if os.environ.get("POLARITY_RESULTS_DIR"):
-    command += ["--results", os.environ["POLARITY_RESULTS_DIR"]]
 
-check = subprocess.run([python, "-c", "import polarity.article"], capture_output=True, cwd=project)
-if check.returncode != 0:
-    sys.exit(
-        f"pre-render: {python} cannot import the polarity package; run `make venv` "
-        "(or `pip install -e .`) in the project folder, then `quarto render` again"
+def venv_python(root: Path) -> Path | None:
+    for candidate in (root / ".venv" / "bin" / "python", root / ".venv" / "Scripts" / "python.exe"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def newest_input(results_dir: Path) -> float:
+    """The latest modification time among the files the built sources depend on."""
+    inputs = [project / "CITATION.cff", project / "report" / "references.bib"]
+    for folder, pattern in (
+        (results_dir, "*.json"),
+        (project / "templates", "**/*.j2"),
+        (project / "polarity", "**/*.py"),
+    ):
+        inputs += folder.glob(pattern)
+    return max((p.stat().st_mtime for p in inputs if p.is_file()), default=float("inf"))
+
+
+def up_to_date(results_dir: Path) -> bool:
+    article = project / "report" / "index.qmd"
+    return article.is_file() and article.stat().st_mtime >= newest_input(results_dir)
+
+
+def main() -> int:
+    results_dir = Path(os.environ.get("POLARITY_RESULTS_DIR") or project / "report" / "results")
+    if not os.environ.get("QUARTO_PROJECT_RENDER_ALL") and up_to_date(results_dir):
+        print("pre-render: incremental render and nothing changed; keeping the built sources")
+        return 0
+    found = venv_python(project)
+    python = os.environ.get("POLARITY_PYTHON") or (str(found) if found else sys.executable)
+    command = [python, "-m", "polarity", "build", "--report-dir", str(project / "report")]
+    if os.environ.get("POLARITY_RESULTS_DIR"):
+        command += ["--results", os.environ["POLARITY_RESULTS_DIR"]]
+    check = subprocess.run(
+        [python, "-c", "import polarity.article"], capture_output=True, cwd=project
     )
-sys.exit(subprocess.call(command, cwd=project))
+    if check.returncode != 0:
+        sys.exit(
+            f"pre-render: {python} cannot import the polarity package; run `make venv` "
+            "(or `pip install .`) in the project folder, then `quarto render` again"
+        )
+    return subprocess.call(command, cwd=project)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

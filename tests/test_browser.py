@@ -2,6 +2,7 @@
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 
@@ -36,19 +37,25 @@ def site_url(smoke_project):
 
 
 @pytest.fixture(scope="module")
-def page(site_url):
+def browser(site_url):
     chromium = require_tool("chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1000, "height": 1400})
-        page.failed = []
-        page.on("requestfailed", lambda request: page.failed.append(request.url))
-        page.on("response", lambda r: r.status >= 400 and page.failed.append(f"{r.status} {r.url}"))
-        page.goto(site_url, wait_until="load")
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, site_url):
+    page = browser.new_page(viewport={"width": 1000, "height": 1400})
+    page.failed = []
+    page.on("requestfailed", lambda request: page.failed.append(request.url))
+    page.on("response", lambda r: r.status >= 400 and page.failed.append(f"{r.status} {r.url}"))
+    page.goto(site_url, wait_until="load")
+    yield page
+    page.close()
 
 
 def test_every_image_loads(page, smoke_project):
@@ -105,3 +112,59 @@ def test_the_site_root_opens_the_report(page, site_url):
     page.goto(root)
     page.wait_for_url("**/report/index.html")
     assert page.locator(".callout-note").count() == 1
+
+
+ARTIFACTS = paths.BUILD / "artifacts"
+
+
+def _open(browser, site_url, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(site_url, wait_until="load")
+    return page
+
+
+def test_wide_screen_has_the_contents_beside_the_text_and_a_pdf_link(browser, site_url):
+    page = _open(browser, site_url, 1280)
+    toc = page.locator("#TOC").bounding_box()
+    text = page.locator("main p").first.bounding_box()
+    assert toc and text and toc["x"] >= text["x"] + text["width"]  # to the right of the text
+    assert toc["y"] < 900  # on the first screen
+    pdf = page.locator(".quarto-alternate-formats a[href$='index.pdf']")
+    assert pdf.count() == 1 and pdf.is_visible()
+    assert page.request.get(pdf.evaluate("a => a.href")).status == 200
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page-1280.png"))
+    assert (ARTIFACTS / "page-1280.png").stat().st_size > 10_000
+
+
+def test_phone_width_has_no_horizontal_scrolling_and_contents_at_the_top(browser, site_url):
+    page = _open(browser, site_url, 390)
+    scroll, client = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert scroll <= client == 390
+    toc = page.locator("#TOC").bounding_box()
+    first_target = page.locator("#TOC a").first.get_attribute("href")
+    first_section = page.locator(first_target).bounding_box()
+    assert toc and first_section and toc["y"] < first_section["y"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page-390.png"))
+    assert (ARTIFACTS / "page-390.png").stat().st_size > 10_000
+
+
+def test_title_block_callouts_and_appendix_as_quarto_lays_them_out(browser, site_url):
+    page = _open(browser, site_url, 1280)
+    header = page.locator("#title-block-header")
+    assert header.locator("h1.title").count() == 1 and header.locator(".subtitle").count() == 1
+    meta = header.locator(".quarto-title-meta").inner_text()
+    assert "The polarity project" in meta
+    assert re.search(
+        r"(January|February|March|April|May|June|July|August|September|"
+        r"October|November|December) \d{1,2}, \d{4}",
+        meta,
+    )
+    assert page.locator(".callout.callout-titled .callout-header").first.is_visible()
+    appendix = page.locator("#quarto-appendix")
+    headings = appendix.locator("h2").all_inner_texts()
+    assert headings == ["References", "Reuse", "Citation"]
+    assert "BibTeX citation:" in appendix.inner_text()

@@ -19,7 +19,7 @@ def polarity(*args, **kwargs) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("command", ["run", "build", "render", "report"])
+@pytest.mark.parametrize("command", ["run", "build", "render", "report", "preview"])
 def test_every_command_has_help(command):
     done = polarity(command, "--help")
     assert done.returncode == 0

@@ -126,3 +126,26 @@ def test_the_pdf_opens_with_the_answer(smoke_project):
     first_page = _normalise(PdfReader(smoke_project.rendered.pdf).pages[0].extract_text())
     assert "The answer in brief." in first_page
     assert "Rerunning the answer's protocol" in first_page
+
+
+def test_html_and_pdf_cite_alike_and_list_the_references_where_the_article_does(html, pdf_text):
+    spans = re.findall(r'<span class="citation"[^>]*>(.*?)</span>', html, flags=re.S)
+    cites = {re.sub(r"(?<=\()\s+|\s+(?=[);,.])", "", _html_text(s)).strip() for s in spans}
+    assert "(Belhadj 2016)" in cites  # author-date in HTML ...
+    for cite in cites:
+        assert cite in pdf_text, cite  # ... and the same in the PDF (citeproc for Typst)
+    assert not re.search(r"\[\d+\]", pdf_text)  # not Typst's numeric style
+    references = pdf_text.rindex("References")
+    assert "Belhadj, Ghilas. 2016." in pdf_text[references:]  # the list under its heading
+
+
+def test_citation_tags_are_quartos_google_scholar_set(html):
+    tags = re.findall(r'<meta name="(citation_[a-z_]+)" content="([^"]*)"', html)
+    names = [name for name, _ in tags]
+    for name in ("citation_title", "citation_author", "citation_publication_date"):
+        assert name in names, name
+    assert names.count("citation_reference") >= 5  # one per bibliography entry
+    for name, content in tags:
+        if name == "citation_pdf_url":
+            assert re.match(r"https?://", content), content  # never a relative address
+    assert "citation_pdf_url" not in names or "citation_fulltext_html_url" in names

@@ -1,0 +1,219 @@
+"""The Quarto side, checked against what Quarto 1.10 does (read in its source, since Quarto
+cannot be installed here): the project file, .gitignore, the pre-render step, the workflows.
+Where `quarto` is on PATH the smoke project is rendered by Quarto itself, so the browser, PDF
+and parity tests check Quarto's output; .github/workflows/quarto.yml makes that happen in CI."""
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from polarity import paths
+
+WORKFLOWS = paths.ROOT / ".github" / "workflows"
+
+
+def _config() -> dict:
+    return yaml.safe_load((paths.ROOT / "_quarto.yml").read_text())
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_quarto_yml_declares_the_version_and_typst_citeproc():
+    config = _config()
+    # The render list is recomputed after pre-render only from Quarto 1.5.
+    assert config["quarto-required"] == ">=1.5"
+    # Typst would otherwise use its own numeric bibliography, at the end.
+    assert config["format"]["typst"]["citeproc"] is True
+    assert config["project"]["output-dir"] == "_site"
+
+
+def test_gitignore_holds_quartos_own_lines():
+    lines = (paths.ROOT / ".gitignore").read_text().splitlines()
+    assert "/.quarto/" in lines and "**/*.quarto_ipynb" in lines
+
+
+def test_the_author_is_a_literal_name_in_the_article_front_matter(tmp_path):
+    from polarity.article import ARTICLE_TEMPLATE, environment, read_citation
+
+    citation = read_citation()
+    source = (paths.TEMPLATES / ARTICLE_TEMPLATE).read_text()
+    header = source[
+        source.index("\n---\n") + 5 : source.index("\n---\n", source.index("\n---\n") + 5)
+    ]
+    rendered = environment().from_string(header).render(citation=citation)
+    meta = yaml.safe_load(rendered)
+    assert meta["author"] == [{"name": {"literal": citation["authors"][0]["name"]}}]
+    assert meta["google-scholar"] is True
+    assert meta["citation"]["type"] == "report"
+    assert "pdf-url" not in meta["citation"] or "://" in meta["citation"]["pdf-url"]
+
+
+def test_style_css_leaves_quartos_layout_alone():
+    css = (paths.REPORT / "style.css").read_text()
+    rules = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    selectors = {s.strip() for block in re.findall(r"([^{}]+)\{", rules) for s in block.split(",")}
+    assert selectors and all(s.startswith(".figure-") or s.startswith(".table-") for s in selectors)
+
+
+# --- the pre-render step ------------------------------------------------------------------
+
+
+@pytest.fixture()
+def prerender_project(tmp_path):
+    """A project with the pre-render script and a stand-in Python that logs its calls."""
+    root = tmp_path / "project"
+    (root / "report" / "results").mkdir(parents=True)
+    (root / "templates").mkdir()
+    shutil.copy2(paths.REPORT / "prerender.py", root / "report" / "prerender.py")
+    (root / "templates" / "index.qmd.j2").write_text("template\n")
+    (root / "report" / "results" / "replication.json").write_text("{}\n")
+    log = tmp_path / "calls.log"
+    fake = tmp_path / "python"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARTO_", "POLARITY_"))}
+    env["POLARITY_PYTHON"] = str(fake)
+    return root, log, env
+
+
+def _prerender(root, env):
+    # As Quarto runs it: the script with a plain Python, from the project folder.
+    return subprocess.run(
+        [sys.executable, str(root / "report" / "prerender.py")],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+    )
+
+
+def test_prerender_builds_on_a_full_render_and_skips_unchanged_incremental_ones(prerender_project):
+    root, log, env = prerender_project
+    article = root / "report" / "index.qmd"
+    assert _prerender(root, env).returncode == 0  # no article yet: builds
+    assert "polarity build" in log.read_text()
+    log.unlink()
+
+    article.write_text("built\n")
+    future = time.time() + 60
+    os.utime(article, (future, future))
+    done = _prerender(root, env)  # incremental (quarto preview): nothing changed
+    assert done.returncode == 0 and not log.exists(), done.stdout
+    assert "nothing changed" in done.stdout
+
+    done = _prerender(root, {**env, "QUARTO_PROJECT_RENDER_ALL": "1"})  # full render
+    assert done.returncode == 0 and "polarity build" in log.read_text()
+    log.unlink()
+
+    template = root / "templates" / "index.qmd.j2"
+    later = future + 60
+    os.utime(template, (later, later))  # an edited template: the incremental render rebuilds
+    assert _prerender(root, env).returncode == 0 and "polarity build" in log.read_text()
+
+
+def test_prerender_finds_the_venv_python_on_windows_too(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("prerender", paths.REPORT / "prerender.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # importing runs nothing: the work is in main()
+    windows = tmp_path / ".venv" / "Scripts" / "python.exe"
+    windows.parent.mkdir(parents=True)
+    windows.write_text("")
+    assert module.venv_python(tmp_path) == windows
+    posix = tmp_path / ".venv" / "bin" / "python"
+    posix.parent.mkdir(parents=True)
+    posix.write_text("")
+    assert module.venv_python(tmp_path) == posix
+
+
+# --- the workflows ------------------------------------------------------------------------
+
+
+def _workflow(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def _steps(workflow: dict) -> list[dict]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def _pinned_quarto(workflow: dict) -> str:
+    (setup,) = [
+        s
+        for s in _steps(workflow)
+        if s.get("uses", "").startswith("quarto-dev/quarto-actions/setup@")
+    ]
+    version = setup["with"]["version"]
+    return workflow["env"]["QUARTO_VERSION"] if "env.QUARTO_VERSION" in version else version
+
+
+@pytest.mark.parametrize("name", ["publish.yml", "quarto.yml"])
+def test_workflows_pin_a_quarto_that_the_project_accepts(name):
+    workflow = _workflow(name)
+    assert workflow["name"] and workflow["jobs"]
+    assert True in workflow  # YAML 1.1 reads the `on:` key as True
+    version = _pinned_quarto(workflow)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
+    minimum = _config()["quarto-required"].removeprefix(">=")
+    assert _version(version) >= _version(minimum)
+
+
+def test_publish_workflow_renders_then_deploys_the_whole_site():
+    workflow = _workflow("publish.yml")
+    steps = _steps(workflow)
+    uses = [s.get("uses", "").split("@")[0] for s in steps]
+    runs = [s.get("run", "") for s in steps]
+    order = [
+        "actions/checkout",
+        "actions/setup-python",
+        "quarto-dev/quarto-actions/setup",
+        "quarto-dev/quarto-actions/render",
+        "actions/upload-pages-artifact",
+        "actions/deploy-pages",
+    ]
+    assert [u for u in uses if u in order] == order
+    assert "make venv" in runs  # before the render, so the pre-render step has its Python
+    assert runs.index("make venv") < uses.index("quarto-dev/quarto-actions/render")
+    (upload,) = [s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact")]
+    assert upload["with"]["path"] == "_site"
+    assert not any("quarto publish" in r for r in runs)  # refused on a fresh clone
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert workflow["jobs"]["deploy"]["environment"]["name"] == "github-pages"
+
+
+def test_quarto_workflow_runs_the_tests_with_quarto_on_every_push():
+    workflow = _workflow("quarto.yml")
+    assert "push" in workflow[True]
+    runs = " ".join(s.get("run", "") for s in _steps(workflow))
+    assert "make test" in runs
+    env = {k: v for s in _steps(workflow) for k, v in (s.get("env") or {}).items()}
+    assert env.get("POLARITY_REQUIRE_QUARTO") == "1"
+
+
+def test_readme_publishing_steps_are_the_workflows(tmp_path):
+    readme = (paths.ROOT / "README.md").read_text()
+    section = readme[readme.index("## Publish and cite") :]
+    text = " ".join(section.split())
+    # `quarto publish` is named only to say not to use it: it refuses a fresh clone.
+    assert text.count("quarto publish") == text.count("Do not use `quarto publish")
+    assert ".github/workflows/publish.yml" in section and "quarto render" in section
+
+
+@pytest.mark.slow
+def test_quarto_renders_the_smoke_project_wherever_it_is_installed(smoke_project):
+    if shutil.which("quarto"):
+        assert smoke_project.rendered.renderer == "quarto"
+    elif os.environ.get("POLARITY_REQUIRE_QUARTO"):
+        pytest.fail("quarto is not on PATH, and POLARITY_REQUIRE_QUARTO is set")
+    else:
+        assert smoke_project.rendered.renderer == "pandoc+typst"
