@@ -55,7 +55,7 @@ def select(option: str | None = None) -> Path:
     if os.environ.get("POLARITY_PROJECT"):
         return use_project(_checked(Path(os.environ["POLARITY_PROJECT"]), "$POLARITY_PROJECT"))
     if (PACKAGE_PARENT / MARKER).is_file():
-        return paths.ROOT
+        return importable(paths.ROOT)
     found = find_project()
     if found is None:
         raise ProjectNotFound(
@@ -76,6 +76,12 @@ def use_project(root: Path) -> Path:
     paths.TEMPLATES = root / "templates"
     paths.BUILD = root / "build"
     paths.SHARED_DATA = root.parent / "shared" / "data"
-    if str(root) not in sys.path:  # experiments/ is in the checkout, not in site-packages
+    return importable(root)
+
+
+def importable(root: Path) -> Path:
+    """Make the checkout's `experiments` importable: it is never in site-packages, not even
+    under an editable install, whatever the working directory."""
+    if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     return root
