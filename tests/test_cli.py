@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,19 @@ def test_full_results_outside_the_record_are_flagged_without_claiming_fewer_tria
     assert "Not the results of record" in article
     assert f"profile results in `{copied}`, not the committed ones" in article
     assert "fewer trials" not in article
+
+
+def test_the_installed_command_runs_the_checkout_s_experiments_from_anywhere(tmp_path):
+    """`make venv` installs only the polarity package; the `polarity` command it puts in
+    .venv/bin still finds the experiments of its checkout when run from another folder."""
+    command = shutil.which("polarity", path=str(Path(sys.executable).parent))
+    if command is None:
+        pytest.skip("no polarity command beside this Python (not an installed venv)")
+    done = subprocess.run(
+        [command, "run", "--profile", "smoke", "--experiment", "background", "--results", "out"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "background.json").is_file()
