@@ -15,6 +15,7 @@ from polarity.report.base import (
     ahead,
     paired_verdict,
 )
+from polarity.report.draw import in_percent
 from polarity.style import COLUMN_WIDTH, ENCODING_COLOURS, REFERENCE_COLOUR
 
 
@@ -141,13 +142,14 @@ def draw_convnet_curves(result: dict) -> plt.Figure:
                 linewidth=0,
             )
         title = setup_label(entry).replace(" at learning rate ", " ").replace(" and ", ",\n", 1)
-        ax.set_title(title, fontsize="small")
+        ax.set_title(title, fontsize=7)
     for ax in axes.flat[len(trained) :]:
         ax.set_axis_off()
     for ax in axes[-1]:
         ax.set_xlabel("updates (batch 100)")
     for ax in axes[:, 0]:
         ax.set_ylabel("test accuracy")
+        in_percent(ax.yaxis)
     axes[0][0].set_ylim(max(0.0, lowest - 0.02), 1.0)
     axes[0][-1].legend(loc="lower right", frameon=False)
     return fig
@@ -177,23 +179,34 @@ def data_convnet_curves(result: dict) -> dict:
 
 
 def draw_convnet_gap(result: dict) -> plt.Figure:
-    import matplotlib.ticker
-
-    fig, ax = plt.subplots(figsize=(2 * COLUMN_WIDTH, 2.4), constrained_layout=True)
-    colours = plt.get_cmap("tab10").colors
-    for colour, entry in zip(colours, setups(result).values(), strict=False):
+    """One panel per setup on a linear scale of its own: a gap of tenths of a point and one
+    of ten points each read at their size, none stretched by a log scale."""
+    trained = setups(result)
+    columns = min(len(trained), 3)
+    rows = -(-len(trained) // columns)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(2 * COLUMN_WIDTH, 0.4 + 1.6 * rows),
+        squeeze=False,
+        sharex=True,
+        constrained_layout=True,
+    )
+    for ax, entry in zip(axes.flat, trained.values(), strict=False):
         steps = entry["difference_by_update"]
         mean = 100 * np.array([d["mean"] for d in steps])
         low, high = (100 * np.array([d["ci95"][i] for d in steps]) for i in (0, 1))
-        ax.plot(entry["updates"], mean, color=colour, marker=".", label=setup_label(entry))
-        ax.fill_between(entry["updates"], low, high, color=colour, alpha=0.15, linewidth=0)
-    ax.axhline(0, color=REFERENCE_COLOUR, linewidth=0.8)
-    # Gaps of tenths of a point sit beside gaps of ten points: linear within ±1, log beyond.
-    ax.set_yscale("symlog", linthresh=1, linscale=1.5)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_xlabel("updates (batch 100)")
-    ax.set_ylabel("normal − inverted\n(percentage points, symlog)")
-    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize="small")
+        ax.axhline(0, color=REFERENCE_COLOUR, linewidth=0.8)
+        ax.fill_between(entry["updates"], low, high, color=REFERENCE_COLOUR, alpha=0.2, lw=0)
+        ax.plot(entry["updates"], mean, color="black", marker=".")
+        title = setup_label(entry).replace(" at learning rate ", " ").replace(" and ", ",\n", 1)
+        ax.set_title(title, fontsize=7)
+    for ax in axes.flat[len(trained) :]:
+        ax.set_axis_off()
+    for ax in axes[-1]:
+        ax.set_xlabel("updates (batch 100)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("normal − inverted\n(percentage points)")
     return fig
 
 
@@ -207,9 +220,11 @@ def alt_convnet_gap(result: dict) -> str:
             f"{entry['updates'][-1]:,}"
         )
     return (
-        "Line chart of the convnet's test accuracy on normal minus inverted inputs, in "
-        f"percentage points, against updates, one line per setup with its 95 % confidence "
-        f"band over {len(result['seeds'])} paired seeds; " + "; ".join(parts) + "."
+        "Line charts of the convnet's test accuracy on normal minus inverted inputs, in "
+        f"percentage points, against updates, one panel per setup on its own linear scale, "
+        f"with the 95 % confidence band over {len(result['seeds'])} paired seeds; "
+        + "; ".join(parts)
+        + "."
     )
 
 

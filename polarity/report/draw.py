@@ -6,6 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
+
+
+def in_percent(axis) -> None:
+    """Label an axis of proportions in per cent, as the text speaks of accuracy."""
+    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
 
 
 def panels(count: int, width: float, height: float, **options):

@@ -16,7 +16,7 @@ from polarity.report.base import (
     paired_verdict,
     predicate,
 )
-from polarity.report.draw import panels
+from polarity.report.draw import in_percent, panels
 from polarity.style import COLUMN_WIDTH, ENCODING_COLOURS, HEATMAP, REFERENCE_COLOUR
 
 
@@ -126,6 +126,7 @@ def draw_answer_learning_curves(result: dict) -> plt.Figure:
     ax.plot([], [], color=REFERENCE_COLOUR, linestyle=":", label="the answer's mean")
     ax.set_xlabel("SGD updates")
     ax.set_ylabel("test accuracy")
+    in_percent(ax.yaxis)
     lowest = min(min(min(c) for c in orders[e]["curves"]) for e in protocol)
     ax.set_ylim(max(0.0, lowest - 0.05), 1.0)
     ax.legend(loc="lower right", frameon=False, ncols=2)
@@ -188,6 +189,7 @@ def draw_trial_accuracies(result: dict) -> plt.Figure:
     ax.set_yticks(range(len(encodings)), list(encodings))
     ax.set_ylim(-0.6, len(encodings) - 0.4)
     ax.set_xlabel(f"test accuracy after {result['config']['trial_updates']} updates")
+    in_percent(ax.xaxis)
     return fig
 
 
