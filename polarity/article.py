@@ -248,6 +248,12 @@ def build(
     env = environment(templates_dir)
     context, entries = decide(results, results_dir, citation, env)
     text = render_template(env, ARTICLE_TEMPLATE, context)  # also gives figures their captions
+    unplaced = [f["id"] for f in context["figures"].values() if "caption" not in f]
+    if unplaced:
+        raise TemplateError(
+            f"figure {', '.join(unplaced)} is drawn but no template places it; add "
+            '{% call figure("…") %}caption{% endcall %} to its section\'s template'
+        )
     with folder_lock(report_dir):
         for leftover in report_dir.glob(".staging-*"):  # from a build that was killed
             shutil.rmtree(leftover, ignore_errors=True)

@@ -4,6 +4,8 @@ in templates/sections/<section>.qmd.j2, and the words follow the verdict."""
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -69,13 +71,15 @@ def test_a_missing_claim_is_an_error_never_an_empty_sentence(tmp_path, record_cl
         render_template(env, "t.qmd.j2", {"claims": record_claims})
 
 
+def copy_of_templates(tmp_path) -> Path:
+    templates = tmp_path / "templates"
+    shutil.copytree(paths.TEMPLATES, templates)
+    return templates
+
+
 @pytest.mark.slow
 def test_a_claim_without_a_sentence_stops_the_build(tmp_path):
-    templates = tmp_path / "templates"
-    (templates / "sections").mkdir(parents=True)
-    for path in paths.TEMPLATES.rglob("*.j2"):
-        target = templates / path.relative_to(paths.TEMPLATES)
-        target.write_text(path.read_text())
+    templates = copy_of_templates(tmp_path)
     speed = templates / "sections" / "speed.qmd.j2"
     speed.write_text(speed.read_text().replace("zeros_buy_no_speed(", "renamed("))
     with pytest.raises(TemplateError, match="claim zeros_buy_no_speed has no sentence"):
@@ -180,3 +184,16 @@ def test_every_experiment_follows_the_one_config_contract():
         assert ("dataset" in fields) != ("datasets" in fields), name
         counts = {f for f in fields if f == "seeds" or f.endswith("_seeds")}
         assert all(f == "n_seeds" or f.endswith("_n_seeds") for f in counts), (name, counts)
+
+
+@pytest.mark.slow
+def test_a_figure_no_template_places_stops_the_build(tmp_path):
+    templates = copy_of_templates(tmp_path)
+    background = templates / "sections" / "background.qmd.j2"
+    text = background.read_text()
+    start = text.index('{% call figure("fig-mean-images") %}')
+    end = text.index("{% endcall %}", start) + len("{% endcall %}")
+    background.write_text(text[:start] + text[end:])
+    with pytest.raises(TemplateError, match="figure fig-mean-images is drawn but no template"):
+        build(paths.RESULTS_OF_RECORD, tmp_path / "report", templates)
+    assert not (tmp_path / "report" / "index.qmd").exists()
