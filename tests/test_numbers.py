@@ -173,7 +173,7 @@ LISTED_IN_TEMPLATE = {
     "2": "2/λ, the stability edge of gradient descent; 2 × 2 pooling",
     "3": "3 × 3 convolution kernels of the Keras example",
     "32": "the first convolution's filters in the Keras example",
-    "64": "the second convolution's filters in the Keras example",
+    "64": "the second convolution's filters in the Keras example; float64, a number type",
     "10": "classes and logits",
     "95": "the confidence level of every interval",
     "98": "the convnet's accuracy targets (TARGETS in experiments/convnet.py), in headers",
