@@ -18,7 +18,6 @@ from polarity.report.base import (
     paired_verdict,
     predicate,
 )
-from polarity.report.draw import panels
 from polarity.style import COLUMN_WIDTH
 
 # The sweep's encodings come in negation pairs with identical curves; one of each is shown.
@@ -318,35 +317,52 @@ def gap_rows(results: dict) -> list[dict]:
 # --- Figure -------------------------------------------------------------------------------
 
 
+ZOOM_BELOW_TOP = 0.04  # the zoomed row shows the top 4 points of each panel
+
+
 def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
+    """One panel per checkpoint; below each, the same panel zoomed on its best accuracies,
+    where gaps of a point between encodings are visible."""
     grid = sweep["metrics"]["grid"]
     rates, checkpoints = grid["learning_rates"], grid["checkpoints"]
     edges = {e: m["stability_edge"] for e, m in conditioning["metrics"]["encodings"].items()}
     shown = [e for e in SWEEP_SHOWN if e in grid["encodings"]]
-    fig, axes = panels(len(checkpoints), 2 * COLUMN_WIDTH, 2.3, sharey=True)
-    for ax, (k, checkpoint) in zip(axes[0], enumerate(checkpoints), strict=True):
-        for encoding in shown:
-            entry = sweep["metrics"]["accuracy"][encoding]
-            mean = [row[k] for row in entry["mean"]]
-            low = [row[k][0] for row in entry["ci95"]]
-            high = [row[k][1] for row in entry["ci95"]]
-            colour = SWEEP_COLOURS[encoding]
-            ax.plot(
-                rates,
-                mean,
-                color=colour,
-                marker=SWEEP_MARKERS[encoding],
-                markersize=3,
-                label=encoding,
-            )
-            ax.fill_between(rates, low, high, color=colour, alpha=0.15, linewidth=0)
-            if encoding in edges and rates[0] <= edges[encoding] <= rates[-1]:
-                ax.axvline(edges[encoding], color=colour, linestyle=":", linewidth=0.9)
-        ax.set_xscale("log")
-        ax.set_title(f"after {checkpoint:,} updates")
-        ax.set_xlabel("learning rate")
+    fig, axes = plt.subplots(
+        2,
+        len(checkpoints),
+        figsize=(2 * COLUMN_WIDTH, 4.4),
+        squeeze=False,
+        constrained_layout=True,
+        sharex="col",
+    )
+    for k, checkpoint in enumerate(checkpoints):
+        top = 0.0
+        for ax in axes[:, k]:
+            for encoding in shown:
+                entry = sweep["metrics"]["accuracy"][encoding]
+                mean = [row[k] for row in entry["mean"]]
+                top = max(top, max(mean))
+                low = [row[k][0] for row in entry["ci95"]]
+                high = [row[k][1] for row in entry["ci95"]]
+                colour = SWEEP_COLOURS[encoding]
+                ax.plot(
+                    rates,
+                    mean,
+                    color=colour,
+                    marker=SWEEP_MARKERS[encoding],
+                    markersize=3,
+                    label=encoding,
+                )
+                ax.fill_between(rates, low, high, color=colour, alpha=0.15, linewidth=0)
+                if encoding in edges and rates[0] <= edges[encoding] <= rates[-1]:
+                    ax.axvline(edges[encoding], color=colour, linestyle=":", linewidth=0.9)
+            ax.set_xscale("log")
+        axes[0][k].set_title(f"after {checkpoint:,} updates")
+        axes[0][k].set_ylim(0, 1)
+        axes[1][k].set_ylim(top - ZOOM_BELOW_TOP, top + ZOOM_BELOW_TOP / 8)
+        axes[1][k].set_xlabel("learning rate")
     axes[0][0].set_ylabel("test accuracy")
-    axes[0][0].set_ylim(0, 1)
+    axes[1][0].set_ylabel("test accuracy (zoomed)")
     axes[0][-1].legend(loc="lower left", frameon=False)
     return fig
 
@@ -370,7 +386,8 @@ def alt_lr_sweep(sweep: dict, conditioning: dict) -> str:
     return (
         f"Test accuracy against learning rate on a log axis, one panel per training length "
         f"({checkpoints} updates), one line per encoding with 95 % bands and dotted lines at "
-        f"each predicted stability edge; after {last} updates " + "; ".join(parts) + "."
+        f"each predicted stability edge, and below each panel the same zoomed on its top "
+        f"{ZOOM_BELOW_TOP * 100:g} points; after {last} updates " + "; ".join(parts) + "."
     )
 
 
