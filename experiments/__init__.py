@@ -18,6 +18,7 @@ from polarity import PolarityError
 NAMES = (
     "background",
     "replication",
+    "optimum",
     "conditioning",
     "sweep",
     "convnet",

@@ -33,8 +33,8 @@ def test_unknown_experiment_is_one_line_and_trains_nothing(tmp_path):
     )
     assert done.returncode == 2
     known = (
-        "background, replication, conditioning, sweep, convnet, speed, mismatch, equivalences, "
-        "fashion"
+        "background, replication, optimum, conditioning, sweep, convnet, speed, mismatch, "
+        "equivalences, fashion"
     )
     assert done.stderr.strip() == f"error: unknown experiment 'nonesuch'; known: {known}"
     assert not any(tmp_path.iterdir())

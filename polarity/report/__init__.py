@@ -21,6 +21,7 @@ from polarity.report import (  # noqa: E402
     fashion,
     mechanism,
     mismatch,
+    optimum,
     replication,
     speed,
 )
@@ -31,6 +32,7 @@ SECTIONS: tuple[Section, ...] = tuple(
     module.SECTION
     for module in (
         background,
+        optimum,
         replication,
         mechanism,
         equivalences,

@@ -18,7 +18,6 @@ from polarity.report.base import (
     paired_verdict,
     predicate,
 )
-from polarity.report.draw import panels
 from polarity.style import COLUMN_WIDTH
 
 # The sweep's encodings come in negation pairs with identical curves; one of each is shown.
@@ -99,46 +98,106 @@ def top_direction_is_the_mean(results: dict) -> Claim:
     )
 
 
-def global_standardisation_does_not_centre(results: dict) -> Claim:
+def standardisation_improves_conditioning(results: dict) -> Claim:
+    """Conditioning compared scale-free: lambda_1 / lambda_2 of the second-moment matrix,
+    which rescaling the inputs leaves unchanged (unlike lambda_max alone)."""
     c = curvature(results)
-    need(c, "standardised")
-    raw, standard = c["normal"], c["standardised"]
-    return predicate(
-        "global_standardisation_does_not_centre",
-        standard["hessian_lambda_max"] > raw["hessian_lambda_max"]
-        and standard["top_direction_mean_cosine"] > 0.99,
+    need(c, "standardised", "centred")
+    ratio = {e: c[e]["lambda_ratio"] for e in c if "lambda_ratio" in c[e]}
+    need(ratio, "normal", "inverted", "standardised", "centred")
+    if ratio["standardised"] < ratio["normal"] and ratio["centred"] < ratio["standardised"]:
+        verdict = "between"  # better conditioned than raw, worse than centred
+    elif ratio["standardised"] < ratio["normal"]:
+        verdict = "as_good_as_centring"
+    else:
+        verdict = "no_better"
+    return Claim(
+        "standardisation_improves_conditioning",
+        verdict,
+        verdict != "no_better",
         {
-            "standardised": standard["hessian_lambda_max"],
-            "normal": raw["hessian_lambda_max"],
-            "standardised_edge": standard["stability_edge"],
-            "normal_edge": raw["stability_edge"],
-            "standardised_cosine": standard["top_direction_mean_cosine"],
+            "ratio": ratio,
+            "standardised_cosine": c["standardised"]["top_direction_mean_cosine"],
         },
+        verdicts=("between", "as_good_as_centring", "no_better"),
+    )
+
+
+def instability_onset_vs_edge(results: dict) -> Claim:
+    """Where SGD's training loss first rises above its start, against 2/lambda_max."""
+    c = curvature(results)
+    onset = {e: m["instability"]["onset"] for e, m in c.items() if "instability" in m}
+    need(onset, *POLARITIES)
+    edge = {e: c[e]["stability_edge"] for e in onset}
+    over = {e: (onset[e] / edge[e] if onset[e] is not None else None) for e in onset}
+    ratios = [r for r in over.values() if r is not None]
+    if ratios and min(ratios) >= 1 / 1.5 and max(ratios) <= 2:
+        verdict = "tight"  # onset within a factor 2 of the edge for every encoding
+    elif ratios and min(ratios) >= 1 / 1.5:
+        verdict = "lower_bound"  # never much before the edge, sometimes far beyond
+    else:
+        verdict = "too_late"  # instability sets in well before the edge
+    criterion = results["conditioning"]["metrics"]["onset_criterion"]
+    return Claim(
+        "instability_onset_vs_edge",
+        verdict,
+        verdict != "too_late",
+        {
+            "onset": onset,
+            "edge": edge,
+            "onset_over_edge": over,
+            "updates": criterion["updates"],
+            "n_seeds": criterion["n_seeds"],
+            "rates_per_decade": criterion["rates_per_decade"],
+            "lowest_ratio": min(ratios) if ratios else None,
+            "closest": min((r, e) for e, r in over.items() if r is not None)[1] if ratios else None,
+            "highest_ratio": max(ratios) if ratios else None,
+            "tight": [e for e in SWEEP_SHOWN if e in over and over[e] is not None and over[e] <= 2],
+            "loose": [e for e in SWEEP_SHOWN if e in over and over[e] is not None and over[e] > 2],
+        },
+        verdicts=("tight", "lower_bound", "too_late"),
     )
 
 
 def best_rate_tracks_the_edge(results: dict) -> Claim:
+    """At each checkpoint, is every encoding's best rate (chosen on validation) within one
+    grid step of the largest grid rate below its predicted edge?"""
     c = curvature(results)
     sweep = results["sweep"]["metrics"]
     need(sweep["best"], *POLARITIES)
     rates = sweep["grid"]["learning_rates"]
-    within, best, edges = {}, {}, {}
-    for encoding in (e for e in SWEEP_SHOWN if e in c and e in sweep["best"]):
-        edges[encoding] = c[encoding]["stability_edge"]
-        best[encoding] = best_at_last(sweep, encoding)["learning_rate"]
-        below = [r for r in rates if r <= edges[encoding]]
-        index = rates.index(below[-1] if below else rates[0])
-        # Within one grid step of the largest rate below the edge.
-        within[encoding] = best[encoding] in rates[max(0, index - 1) : index + 2]
-    return predicate(
+    shown = [e for e in SWEEP_SHOWN if e in c and e in sweep["best"]]
+    edges = {e: c[e]["stability_edge"] for e in shown}
+    by_checkpoint = []
+    for checkpoint in sweep["grid"]["checkpoints"]:
+        best, within = {}, {}
+        for encoding in shown:
+            best[encoding] = sweep["best"][encoding][str(checkpoint)]["learning_rate"]
+            below = [r for r in rates if r <= edges[encoding]]
+            index = rates.index(below[-1] if below else rates[0])
+            within[encoding] = best[encoding] in rates[max(0, index - 1) : index + 2]
+        by_checkpoint.append(
+            {
+                "updates": checkpoint,
+                "best_rate": best,
+                "within_one_step": within,
+                "off": [e for e in shown if not within[e]],
+            }
+        )
+    holds_at = [all(entry["within_one_step"].values()) for entry in by_checkpoint]
+    verdict = "every_budget" if all(holds_at) else "short_budget" if holds_at[0] else "fails"
+    return Claim(
         "best_rate_tracks_the_edge",
-        all(within.values()),
+        verdict,
+        verdict != "fails",
         {
-            "within_one_step": within,
-            "best_rate": best,
             "edge": edges,
-            "updates": last_checkpoint(sweep),
+            "checkpoints": by_checkpoint,
+            "first": by_checkpoint[0],
+            "last": by_checkpoint[-1],
+            "updates": by_checkpoint[0]["updates"],
         },
+        verdicts=("every_budget", "short_budget", "fails"),
     )
 
 
@@ -160,51 +219,150 @@ def inverted_behind_at_best_rates(results: dict) -> Claim:
         "best": best,
         "rate_ratio": None,
     }
-    # The mechanism, where the conditioning was measured: the edge caps the inverted rate
-    # while the next-steepest curvature is about the same.
+    # The mechanism, where the conditioning was measured: the edges allow the normal model
+    # a learning rate this many times larger, while the next-steepest curvature is about
+    # the same.
     if "conditioning" in results:
         c = results["conditioning"]["metrics"]["encodings"]
         second = {e: c[e]["second_moment_lambda_2"] / 10 for e in POLARITIES}
-        rate_ratio = best["normal"]["learning_rate"] / best["inverted"]["learning_rate"]
-        if rate_ratio >= 3 and abs(second["inverted"] / second["normal"] - 1) < 0.2:
-            values.update(rate_ratio=rate_ratio, second_curvature=second)
+        edge_ratio = c["normal"]["stability_edge"] / c["inverted"]["stability_edge"]
+        if edge_ratio >= 3 and abs(second["inverted"] / second["normal"] - 1) < 0.2:
+            values.update(rate_ratio=edge_ratio, second_curvature=second)
     return Claim(
         "inverted_behind_at_best_rates", verdict, verdict == "normal_ahead", values, PAIRED_VERDICTS
     )
 
 
+def gap_shrinks_with_updates(results: dict) -> Claim:
+    """Normal minus inverted, each at its validation-chosen rate, after each checkpoint of
+    the sweep, and at the optimum: the gap should shrink towards zero."""
+    sweep = results["sweep"]["metrics"]
+    comparisons = sweep["comparisons"].get("normal_minus_inverted_at_best")
+    if comparisons is None:
+        raise MissingData("normal_minus_inverted_at_best")
+    optimum = results["optimum"]["metrics"]
+    gaps = [comparisons[str(k)]["mean"] for k in sweep["grid"]["checkpoints"]]
+    at_optimum = optimum["difference"]["test_accuracy"]
+    magnitudes = [abs(g) for g in [*gaps, at_optimum]]
+    shrinks = all(a >= b for a, b in zip(magnitudes, magnitudes[1:], strict=False))
+    return Claim(
+        "gap_shrinks_with_updates",
+        "shrinks" if shrinks else "does_not_shrink",
+        shrinks,
+        {
+            "checkpoints": sweep["grid"]["checkpoints"],
+            "gaps": gaps,
+            "ci95": [comparisons[str(k)]["ci95"] for k in sweep["grid"]["checkpoints"]],
+            "rates": {
+                e: [sweep["best"][e][str(k)]["learning_rate"] for k in sweep["grid"]["checkpoints"]]
+                for e in POLARITIES
+            },
+            "chosen_on": sweep["grid"].get("chosen_on", "test"),
+            "optimum": at_optimum,
+            "answer": _answer_setting(results),
+        },
+        verdicts=("shrinks", "does_not_shrink"),
+    )
+
+
+def _answer_setting(results: dict) -> dict | None:
+    """The accepted answer's setting (one learning rate, 50 updates), where measured."""
+    if "replication" not in results:
+        return None
+    r = results["replication"]
+    trials = r["metrics"]["independent_trials"]
+    return {
+        "learning_rate": r["config"]["learning_rate"],
+        "updates": r["config"]["trial_updates"],
+        "gap": trials["difference"]["mean"],
+    }
+
+
+def gap_rows(results: dict) -> list[dict]:
+    sweep = results["sweep"]["metrics"]
+    comparisons = sweep["comparisons"]["normal_minus_inverted_at_best"]
+    rows = []
+    for k in sweep["grid"]["checkpoints"]:
+        best = {e: sweep["best"][e][str(k)] for e in POLARITIES}
+        rows.append(
+            {
+                "updates": k,
+                "normal_rate": best["normal"]["learning_rate"],
+                "inverted_rate": best["inverted"]["learning_rate"],
+                "chosen_on": best["normal"].get("chosen_on", "test"),
+                "normal_accuracy": best["normal"]["mean"],
+                "inverted_accuracy": best["inverted"]["mean"],
+                "difference": comparisons[str(k)]["mean"],
+                "ci95_low": comparisons[str(k)]["ci95"][0],
+                "ci95_high": comparisons[str(k)]["ci95"][1],
+            }
+        )
+    optimum = results["optimum"]["metrics"]
+    rows.append(
+        {
+            "updates": None,
+            "normal_rate": None,
+            "inverted_rate": None,
+            "chosen_on": None,
+            "normal_accuracy": optimum["encodings"]["normal"]["test_accuracy"],
+            "inverted_accuracy": optimum["encodings"]["inverted"]["test_accuracy"],
+            "difference": optimum["difference"]["test_accuracy"],
+            "ci95_low": None,
+            "ci95_high": None,
+        }
+    )
+    return rows
+
+
 # --- Figure -------------------------------------------------------------------------------
 
 
+ZOOM_BELOW_TOP = 0.04  # the zoomed row shows the top 4 points of each panel
+
+
 def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
+    """One panel per checkpoint; below each, the same panel zoomed on its best accuracies,
+    where gaps of a point between encodings are visible."""
     grid = sweep["metrics"]["grid"]
     rates, checkpoints = grid["learning_rates"], grid["checkpoints"]
     edges = {e: m["stability_edge"] for e, m in conditioning["metrics"]["encodings"].items()}
     shown = [e for e in SWEEP_SHOWN if e in grid["encodings"]]
-    fig, axes = panels(len(checkpoints), 2 * COLUMN_WIDTH, 2.3, sharey=True)
-    for ax, (k, checkpoint) in zip(axes[0], enumerate(checkpoints), strict=True):
-        for encoding in shown:
-            entry = sweep["metrics"]["accuracy"][encoding]
-            mean = [row[k] for row in entry["mean"]]
-            low = [row[k][0] for row in entry["ci95"]]
-            high = [row[k][1] for row in entry["ci95"]]
-            colour = SWEEP_COLOURS[encoding]
-            ax.plot(
-                rates,
-                mean,
-                color=colour,
-                marker=SWEEP_MARKERS[encoding],
-                markersize=3,
-                label=encoding,
-            )
-            ax.fill_between(rates, low, high, color=colour, alpha=0.15, linewidth=0)
-            if encoding in edges and rates[0] <= edges[encoding] <= rates[-1]:
-                ax.axvline(edges[encoding], color=colour, linestyle=":", linewidth=0.9)
-        ax.set_xscale("log")
-        ax.set_title(f"after {checkpoint:,} updates")
-        ax.set_xlabel("learning rate")
+    fig, axes = plt.subplots(
+        2,
+        len(checkpoints),
+        figsize=(2 * COLUMN_WIDTH, 4.4),
+        squeeze=False,
+        constrained_layout=True,
+        sharex="col",
+    )
+    for k, checkpoint in enumerate(checkpoints):
+        top = 0.0
+        for ax in axes[:, k]:
+            for encoding in shown:
+                entry = sweep["metrics"]["accuracy"][encoding]
+                mean = [row[k] for row in entry["mean"]]
+                top = max(top, max(mean))
+                low = [row[k][0] for row in entry["ci95"]]
+                high = [row[k][1] for row in entry["ci95"]]
+                colour = SWEEP_COLOURS[encoding]
+                ax.plot(
+                    rates,
+                    mean,
+                    color=colour,
+                    marker=SWEEP_MARKERS[encoding],
+                    markersize=3,
+                    label=encoding,
+                )
+                ax.fill_between(rates, low, high, color=colour, alpha=0.15, linewidth=0)
+                if encoding in edges and rates[0] <= edges[encoding] <= rates[-1]:
+                    ax.axvline(edges[encoding], color=colour, linestyle=":", linewidth=0.9)
+            ax.set_xscale("log")
+        axes[0][k].set_title(f"after {checkpoint:,} updates")
+        axes[0][k].set_ylim(0, 1)
+        axes[1][k].set_ylim(top - ZOOM_BELOW_TOP, top + ZOOM_BELOW_TOP / 8)
+        axes[1][k].set_xlabel("learning rate")
     axes[0][0].set_ylabel("test accuracy")
-    axes[0][0].set_ylim(0, 1)
+    axes[1][0].set_ylabel("test accuracy (zoomed)")
     axes[0][-1].legend(loc="lower left", frameon=False)
     return fig
 
@@ -228,7 +386,8 @@ def alt_lr_sweep(sweep: dict, conditioning: dict) -> str:
     return (
         f"Test accuracy against learning rate on a log axis, one panel per training length "
         f"({checkpoints} updates), one line per encoding with 95 % bands and dotted lines at "
-        f"each predicted stability edge; after {last} updates " + "; ".join(parts) + "."
+        f"each predicted stability edge, and below each panel the same zoomed on its top "
+        f"{ZOOM_BELOW_TOP * 100:g} points; after {last} updates " + "; ".join(parts) + "."
     )
 
 
@@ -268,6 +427,8 @@ def conditioning_rows(results: dict) -> list[dict]:
             "hessian_lambda_max": m["hessian_lambda_max"],
             "hessian_lambda_max_formula": m["hessian_lambda_max_formula"],
             "stability_edge": m["stability_edge"],
+            "lambda_ratio": m.get("lambda_ratio"),
+            "instability_onset": m.get("instability", {}).get("onset"),
             "updates": last_checkpoint(sweep),
             "best_learning_rate": best_at_last(sweep, name)["learning_rate"],
             "best_accuracy": best_at_last(sweep, name)["mean"],
@@ -283,10 +444,15 @@ SECTION = Section(
         hessian_matches_formula,
         inversion_raises_curvature,
         top_direction_is_the_mean,
-        global_standardisation_does_not_centre,
+        standardisation_improves_conditioning,
+        instability_onset_vs_edge,
         best_rate_tracks_the_edge,
         inverted_behind_at_best_rates,
+        gap_shrinks_with_updates,
     ),
     figures=(LR_SWEEP,),
-    tables=(TableSpec("tbl-conditioning", ("conditioning", "sweep"), conditioning_rows),),
+    tables=(
+        TableSpec("tbl-conditioning", ("conditioning", "sweep"), conditioning_rows),
+        TableSpec("tbl-gap", ("sweep", "optimum"), gap_rows),
+    ),
 )

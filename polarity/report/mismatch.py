@@ -37,6 +37,8 @@ def mismatch_rows(results: dict) -> list[dict]:
             "accuracy": r["mean"],
             "ci95_low": r["ci95"][0],
             "ci95_high": r["ci95"][1],
+            # A zero-width interval says only that every seed scored the same.
+            "all_seeds_equal": len(set(r["values"])) == 1,
         }
         for name, entry in trained.items()
         for polarity, r in entry["tested_on"].items()

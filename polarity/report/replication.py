@@ -17,7 +17,13 @@ from polarity.report.base import (
     predicate,
 )
 from polarity.report.draw import in_percent, panels
-from polarity.style import COLUMN_WIDTH, ENCODING_COLOURS, HEATMAP, REFERENCE_COLOUR
+from polarity.style import (
+    COLUMN_WIDTH,
+    ENCODING_COLOURS,
+    HEATMAP,
+    NEVER_INKED_COLOUR,
+    REFERENCE_COLOUR,
+)
 
 
 def trial_encodings(result: dict) -> dict:
@@ -216,9 +222,14 @@ def data_trial_accuracies(result: dict) -> dict:
 def draw_weight_change_maps(result: dict) -> plt.Figure:
     maps = result["metrics"]["weight_change_maps"]
     vmax = max(m["max"] for m in maps.values())  # one shared scale, so the panels compare
+    # Outlined on every panel: the pixels whose weights never moved under the normal
+    # encoding (the never-inked pixels, where never_inked_weights_stay_put holds).
+    idle = np.asarray(maps["normal"]["map"]) == 0 if "normal" in maps else None
     fig, axes = panels(len(maps), COLUMN_WIDTH, 1.75)
     for ax, (encoding, entry) in zip(axes[0], maps.items(), strict=True):
         image = ax.imshow(np.asarray(entry["map"]), cmap=HEATMAP, vmin=0, vmax=vmax)
+        if idle is not None and idle.any():
+            ax.contour(idle, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=0.8)
         ax.set_title(encoding)
         ax.set_axis_off()
     fig.colorbar(image, ax=axes[0], shrink=0.9, label="|ΔW|, max over classes")
@@ -237,7 +248,8 @@ def alt_weight_change_maps(result: dict) -> str:
         )
     return (
         "Two 28 by 28 heat maps on one colour scale showing, for each pixel, how far its "
-        "weights moved during training; " + "; ".join(described) + "."
+        "weights moved during training, with the pixels whose weights never moved under the "
+        "normal encoding outlined; " + "; ".join(described) + "."
     )
 
 
