@@ -108,6 +108,7 @@ def test_the_wheel_installs_a_cli_that_works_from_any_folder_of_a_clean_clone(
     assert top == {"polarity", f"polarity-{version('polarity')}.dist-info"}, top
     assert not any(name.startswith("experiments") for name in names)
     assert "polarity/fallback.html" in names and "polarity/crossref.lua" in names
+    assert "polarity/report/__init__.py" in names  # the report side, a subpackage
     metadata = zipfile.ZipFile(wheel).read(f"polarity-{version('polarity')}.dist-info/METADATA")
     assert b"License-Expression: MIT" in metadata
     assert any(name.endswith("licenses/LICENSE") for name in names)
