@@ -7,9 +7,9 @@ and leave its tree clean.
 
 The fresh virtual environments see this environment's installed dependencies through a
 `.pth` file (the project itself left out) instead of downloading them again (TensorFlow is
-~600 MB): what is tested is what `pip install` puts into them. Building needs setuptools>=77
-(PEP 639 license metadata); where this environment has an older one, it is fetched once
-from the package index into build/wheelhouse (a skip offline, a failure in CI).
+~600 MB): what is tested is what `pip install` puts into them. Nothing is downloaded: pip
+builds without an index and without build isolation, with this environment's setuptools
+(>=77 for PEP 639 license metadata; `make venv` installs it with the dev extras).
 """
 
 from __future__ import annotations
@@ -49,21 +49,12 @@ def _run(command, cwd, **extra) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def wheelhouse() -> Path:
-    """A folder pip can build from offline: setuptools>=77 if this environment lacks it."""
-    house = paths.BUILD / "wheelhouse"
-    house.mkdir(parents=True, exist_ok=True)
+def offline_build() -> dict:
+    """pip's settings for building with no package index: the build backend is this
+    environment's setuptools, not one pip would download into an isolated build."""
     have = tuple(int(p) for p in version("setuptools").split(".")[:1])
-    if have >= (77,) or list(house.glob("setuptools-*.whl")):
-        return house
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", house]
-        + ["setuptools>=77", "wheel"],
-        capture_output=True,
-        text=True,
-    )
-    require_system("setuptools>=77 (from the package index)", done.returncode == 0)
-    return house
+    require_system("setuptools>=77 in this environment (make venv installs it)", have >= (77,))
+    return {"PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0"}  # "0" turns isolation off
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +69,9 @@ def dependencies(tmp_path_factory) -> Path:
 
 def _fresh_venv(where: Path, dependencies: Path) -> Path:
     base = getattr(sys, "_base_executable", sys.executable)
-    _run([base, "-m", "venv", where], cwd=where.parent)
+    # No pip or setuptools of its own: the overlay's (this environment's) serve, so the
+    # build backend is setuptools>=77 with no download.
+    _run([base, "-m", "venv", "--without-pip", where], cwd=where.parent)
     python = where / "bin" / "python"
     purelib = _run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=where
@@ -93,14 +86,13 @@ def _clone(where: Path) -> Path:
 
 
 def test_the_wheel_installs_a_cli_that_works_from_any_folder_of_a_clean_clone(
-    tmp_path, wheelhouse, dependencies
+    tmp_path, offline_build, dependencies
 ):
     dist = tmp_path / "dist"
     _run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", dist, paths.ROOT],
         cwd=tmp_path,
-        PIP_NO_INDEX="1",
-        PIP_FIND_LINKS=str(wheelhouse),
+        **offline_build,
     )
     (wheel,) = dist.glob("polarity-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -155,7 +147,7 @@ def test_the_wheel_installs_a_cli_that_works_from_any_folder_of_a_clean_clone(
 
 
 def test_publish_workflow_steps_up_to_quarto_work_on_a_fresh_clone(
-    tmp_path, wheelhouse, dependencies
+    tmp_path, offline_build, dependencies
 ):
     workflow = yaml.safe_load((paths.ROOT / ".github/workflows/publish.yml").read_text())
     clone = _clone(tmp_path / "clone")
@@ -171,8 +163,7 @@ def test_publish_workflow_steps_up_to_quarto_work_on_a_fresh_clone(
             _run(
                 ["bash", "-c", step["run"]],
                 cwd=clone,
-                PIP_NO_INDEX="1",
-                PIP_FIND_LINKS=str(wheelhouse),
+                **offline_build,
                 PYTHON=base,
                 MAKEFLAGS=f"PYTHON={base}",
             )
