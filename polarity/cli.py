@@ -12,6 +12,8 @@ from pathlib import Path
 from polarity import PolarityError, paths, project
 from polarity.files import folder_lock
 
+# experiments.PROFILES, spelt out: the parser is built before the project, and so its
+# experiments, is found (tests/test_sections.py checks the two agree).
 PROFILES = ("smoke", "quick", "full")
 
 

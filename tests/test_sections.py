@@ -175,8 +175,11 @@ def test_every_experiment_follows_the_one_config_contract():
 
     import experiments
 
+    from polarity import cli
+
     schema = json.loads((paths.ROOT / "polarity/schemas/result.schema.json").read_text())
     assert tuple(schema["properties"]["profile"]["enum"]) == experiments.PROFILES
+    assert cli.PROFILES == experiments.PROFILES
     for name in experiments.NAMES:
         module = experiments.load(name)
         assert tuple(module.PROFILES) == experiments.PROFILES, name
