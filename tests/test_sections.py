@@ -174,7 +174,6 @@ def test_every_experiment_follows_the_one_config_contract():
     import json
 
     import experiments
-
     from polarity import cli
 
     schema = json.loads((paths.ROOT / "polarity/schemas/result.schema.json").read_text())
