@@ -74,8 +74,12 @@ class Preview:
             [*base, "build", "--results", str(self.results_dir)],
             [*base, "render", "--results", str(self.results_dir), "--renderer", self.renderer],
         ]
+        # Run from the folder that holds this polarity package: `python -m` puts the working
+        # directory first on sys.path, and a project's polarity/ folder of filters would
+        # shadow the package there.
+        here = Path(__file__).resolve().parent.parent
         for command in steps:
-            done = subprocess.run(command, capture_output=True, text=True, cwd=self.root)
+            done = subprocess.run(command, capture_output=True, text=True, cwd=here)
             if done.returncode != 0:
                 self.error = (done.stderr or done.stdout).strip() or f"exit {done.returncode}"
                 print(f"preview: {command[5]} failed: {self.error}", file=sys.stderr, flush=True)
