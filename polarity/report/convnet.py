@@ -113,19 +113,33 @@ def convnet_gap_over_training(results: dict) -> Claim:
 # --- Figures ------------------------------------------------------------------------------
 
 
-def draw_convnet_curves(result: dict) -> plt.Figure:
-    trained = setups(result)
-    columns = min(len(trained), 4)
+def panel_per_setup(trained: dict, columns: int, row_height: float, **share):
+    """A grid of one panel per setup, each titled with its setup; empty cells hidden and the
+    bottom row labelled with the updates."""
+    columns = min(len(trained), columns)
     rows = -(-len(trained) // columns)
     fig, axes = plt.subplots(
         rows,
         columns,
-        figsize=(2 * COLUMN_WIDTH, 0.3 + 1.9 * rows),
+        figsize=(2 * COLUMN_WIDTH, 0.35 + row_height * rows),
         squeeze=False,
         sharex=True,
-        sharey=True,
         constrained_layout=True,
+        **share,
     )
+    for ax, entry in zip(axes.flat, trained.values(), strict=False):
+        title = setup_label(entry).replace(" at learning rate ", " ").replace(" and ", ",\n", 1)
+        ax.set_title(title, fontsize=7)
+    for ax in axes.flat[len(trained) :]:
+        ax.set_axis_off()
+    for ax in axes[-1]:
+        ax.set_xlabel("updates (batch 100)")
+    return fig, axes
+
+
+def draw_convnet_curves(result: dict) -> plt.Figure:
+    trained = setups(result)
+    fig, axes = panel_per_setup(trained, 4, 1.9, sharey=True)
     lowest = 1.0
     for ax, entry in zip(axes.flat, trained.values(), strict=False):
         for encoding, runs in entry["encodings"].items():
@@ -141,12 +155,6 @@ def draw_convnet_curves(result: dict) -> plt.Figure:
                 alpha=0.2,
                 linewidth=0,
             )
-        title = setup_label(entry).replace(" at learning rate ", " ").replace(" and ", ",\n", 1)
-        ax.set_title(title, fontsize=7)
-    for ax in axes.flat[len(trained) :]:
-        ax.set_axis_off()
-    for ax in axes[-1]:
-        ax.set_xlabel("updates (batch 100)")
     for ax in axes[:, 0]:
         ax.set_ylabel("test accuracy")
         in_percent(ax.yaxis)
@@ -182,16 +190,7 @@ def draw_convnet_gap(result: dict) -> plt.Figure:
     """One panel per setup on a linear scale of its own: a gap of tenths of a point and one
     of ten points each read at their size, none stretched by a log scale."""
     trained = setups(result)
-    columns = min(len(trained), 3)
-    rows = -(-len(trained) // columns)
-    fig, axes = plt.subplots(
-        rows,
-        columns,
-        figsize=(2 * COLUMN_WIDTH, 0.4 + 1.6 * rows),
-        squeeze=False,
-        sharex=True,
-        constrained_layout=True,
-    )
+    fig, axes = panel_per_setup(trained, 3, 1.6)
     for ax, entry in zip(axes.flat, trained.values(), strict=False):
         steps = entry["difference_by_update"]
         mean = 100 * np.array([d["mean"] for d in steps])
@@ -199,12 +198,6 @@ def draw_convnet_gap(result: dict) -> plt.Figure:
         ax.axhline(0, color=REFERENCE_COLOUR, linewidth=0.8)
         ax.fill_between(entry["updates"], low, high, color=REFERENCE_COLOUR, alpha=0.2, lw=0)
         ax.plot(entry["updates"], mean, color="black", marker=".")
-        title = setup_label(entry).replace(" at learning rate ", " ").replace(" and ", ",\n", 1)
-        ax.set_title(title, fontsize=7)
-    for ax in axes.flat[len(trained) :]:
-        ax.set_axis_off()
-    for ax in axes[-1]:
-        ax.set_xlabel("updates (batch 100)")
     for ax in axes[:, 0]:
         ax.set_ylabel("normal − inverted\n(percentage points)")
     return fig
