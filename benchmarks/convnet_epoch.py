@@ -8,7 +8,12 @@ is the baseline that isolates what training members together buys.
 
 These 2-core machines are noisy (the same epoch measured 18 to 29 ms per update within one
 process), so each contender trains three epochs, taken in turn round by round, and the
-median epoch counts. Building and compiling are timed apart."""
+median epoch counts. Building and compiling are timed apart.
+
+Beside each time stands the arithmetic it achieves: the convnet's floating-point operations
+per training image (counted from its layers, see `training_flops`) over the time per
+image, against the peak this machine reaches on a large float32 matrix product through the
+same backend. The ratio says how much faster the convnet could train here at best."""
 
 from __future__ import annotations
 
@@ -26,6 +31,34 @@ from polarity.models import mnist_convnet
 from polarity.training import tutorial_batches
 
 BATCH, RATE, DROPOUT, ROUNDS = 100, 0.05, 0.5, 3  # the keras-io example's dropout
+
+
+def forward_macs(padding: str = "valid") -> int:
+    """Multiply-adds of one image through the keras-io convnet's convolutions and dense
+    layer (pooling, biases and activations are a few per cent and left out)."""
+    side = 28 if padding == "same" else 26  # after the first 3x3 convolution
+    first = side * side * 32 * 3 * 3
+    side //= 2
+    side = side if padding == "same" else side - 2  # after the second convolution
+    second = side * side * 64 * 3 * 3 * 32
+    dense = (side // 2) ** 2 * 64 * 10
+    return first + second + dense
+
+
+def training_flops(padding: str = "valid") -> float:
+    """Floating-point operations of one training image: 2 per multiply-add, and the
+    backward pass twice the forward (gradients with respect to inputs and to weights)."""
+    return 3 * 2 * forward_macs(padding)
+
+
+def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
+    """The best GFLOP/s of a size x size float32 matrix product through the backend."""
+    a = keras.ops.convert_to_tensor(np.random.default_rng(0).random((size, size), np.float32))
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, a))  # warm up
+    best = min(
+        timed(lambda: keras.ops.convert_to_numpy(keras.ops.matmul(a, a))) for _ in range(repeats)
+    )
+    return 2 * size**3 / best / 1e9
 
 
 def timed(work) -> float:
@@ -100,15 +133,22 @@ def main() -> None:
             times.append(timed(lambda c=contender, b=batches: c.epoch(b)))
 
     on_arrays, in_order = (statistics.median(times) for times in epochs[:2])
+    peak = matmul_peak()
     print(f"one epoch ({n_updates} updates of batch {BATCH}) per model, median of {ROUNDS}:")
     for label, contender, times, first in zip(labels, contenders, epochs, setup, strict=True):
         per_model = statistics.median(times) / contender.members
+        achieved = training_flops() * n_updates * BATCH / per_model / 1e9
         spread = ", ".join(f"{t:.1f}" for t in times)
         print(
             f"  {label:<22}: {per_model:5.1f} s per model ({per_model / on_arrays:.2f}x on "
             f"arrays, {per_model / in_order:.2f}x fed in order); epochs {spread} s; "
-            f"build + first epoch {first:.1f} s"
+            f"build + first epoch {first:.1f} s; {achieved:.0f} GFLOP/s "
+            f"({achieved / peak:.0%} of the matmul peak)"
         )
+    print(
+        f"peak: {peak:.0f} GFLOP/s on a 2048 x 2048 float32 matmul; the convnet needs "
+        f"{training_flops() / 1e6:.1f} MFLOP per training image"
+    )
 
 
 if __name__ == "__main__":

@@ -1,17 +1,25 @@
-"""The convnet the question asked about: does inversion change how it trains, and is the
-0 background "just to speed up the training"?
+"""The convnet the question asked about: does inversion change where it ends, how fast it gets
+there, and why; and does it learn both polarities at once?
 
 The standard Keras MNIST convnet (two 3x3 convolutions with max pooling, dropout, a dense
-layer to 10 logits) is trained on normal and inverted images in several setups: valid and
-same padding, with and without batch normalisation after the first convolution, plain SGD
-on a small grid of learning rates and Adam. Each setup trains several seeds; a seed fixes
-the initial weights and the batch order, which both encodings share, so trials pair up
-(dropout draws its own masks per model). All models of a setup train together as one
-ensemble (polarity.ensemble). The module records
+layer to 10 logits) is trained on normal and inverted images in several setups: plain SGD
+at small and large learning rates, with and without batch normalisation, and the standard
+Keras recipe, Adam at 0.001. Each setup trains several seeds; a seed fixes the initial
+weights and the batch order, which both encodings share, so trials pair up (dropout draws
+its own masks per model). All models of a setup train together as one ensemble
+(polarity.ensemble). The module records
 
-1. test accuracy every `eval_every` updates (learning curves) and at the end, and the
-   paired difference between the encodings;
-2. the number of updates each run needs to reach 98 % and 99 % test accuracy.
+1. test accuracy every `eval_every` updates (learning curves) and at the end, and each
+   model's accuracy at the end on the other polarity's test images;
+2. at the checkpoints `tested_at` and at each setup's end, the paired difference between
+   the encodings with a difference test and an equivalence test (TOST) against `margin`,
+   both Holm-corrected over that whole family, and the verdict they give;
+3. the updates each run needs to reach each accuracy in `TARGETS`, compared in pairs
+   (Holm-corrected over its own family: setups x targets);
+4. whether the run has flattened out (`plateau_window`, `plateau_gain`);
+5. the largest Hessian eigenvalue of the loss at initialisation per polarity, with and
+   without batch normalisation, and the stability edge 2 / lambda it implies;
+6. the convnet trained on both polarities mixed, tested on each.
 
 Whether the 0 background buys speed per update is measured apart, by `experiments.speed`:
 these models train side by side in one program and cannot time one encoding alone.
@@ -21,25 +29,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
-from polarity import data, stats
+from polarity import data, hessian, stats
 from polarity.data import POLARITIES
 from polarity.ensemble import ConvnetEnsemble
+from polarity.models import mnist_convnet
 from polarity.progress import progress_bar
 from polarity.training import tutorial_batches
 
-TARGETS = (0.98, 0.99)
+TARGETS = (0.97, 0.98, 0.99)
+VERDICTS = ("normal_ahead", "inverted_ahead", "equivalent", "inconclusive")
+ALPHA = 0.05
 
 
 @dataclass(frozen=True)
 class Setup:
-    """One way to build and train the convnet."""
+    """One way to build and train the convnet, and for how many updates."""
 
     padding: str = "valid"
     batch_norm: bool = False
     optimizer: str = "sgd"
     learning_rate: float = 0.03
+    updates: int = 1800  # three epochs of 60,000 images in batches of 100
 
     @property
     def name(self) -> str:
@@ -49,17 +62,14 @@ class Setup:
 
 ADAM = 0.001  # Keras's default learning rate for Adam
 
-# The keras-io convnet with SGD on a half-decade grid of learning rates and with Adam.
-# Batch normalisation, which removes the offset inversion adds to the first layer, is tried
-# at the top of the grid, where the offset's curvature should hurt most; 'same' padding,
-# whose zero frame is ink to inverted images, in the middle.
+# The standard Keras recipe (Adam) trains until it has flattened out; plain SGD at 0.01 is
+# where inversion slowed the start most; 0.1 is the top of the SGD grid, where the mean's
+# curvature should hurt most, with and without the batch normalisation that removes it.
 SETUPS = (
+    Setup("valid", False, "adam", ADAM, updates=6000),
     Setup("valid", False, "sgd", 0.01),
-    Setup("valid", False, "sgd", 0.03),
     Setup("valid", False, "sgd", 0.1),
-    Setup("valid", False, "adam", ADAM),
     Setup("valid", True, "sgd", 0.1),
-    Setup("same", False, "sgd", 0.03),
 )
 
 
@@ -70,28 +80,49 @@ class Config:
     dropout: float = 0.5  # before the dense layer, as in the keras-io example
     n_seeds: int = 5
     first_seed: int = 3000
-    updates: int = 1800  # three epochs of 60,000 images in batches of 100
     eval_every: int = 300
     batch_size: int = 100
     train_images: int = 60000  # the smoke profile uses fewer training...
     test_images: int = 10000  # ...and test images
+    # Fixed before the runs: differences under 0.2 percentage points (20 of 10,000 test
+    # images) are below what separates two seeds of one encoding and matter to nobody
+    # choosing an encoding.
+    margin: float = 0.002
+    # The checkpoints tested in every setup that reaches them, besides each setup's last.
+    tested_at: tuple[int, ...] = (300, 1800)
+    # A run has flattened out when its mean accuracy rose by less than `plateau_gain` over
+    # its last `plateau_window` updates.
+    plateau_window: int = 1500
+    plateau_gain: float = 0.001
+    # Mixed training: each seed's convnet on the training images and their inversions.
+    mixed: Setup | None = Setup("valid", False, "adam", ADAM, updates=1800)
+    # The Hessian at initialisation: on this many training images, for the first seed.
+    curvature_images: int = 2000
+    # The paired standard deviation the seeds were sized with (see `design`).
+    design_std: float = 0.0015
 
 
 PROFILES = {
     "smoke": Config(
-        setups=(Setup("valid", False, "adam", ADAM),),
+        setups=(Setup("valid", False, "adam", ADAM, updates=40),),
         n_seeds=2,
-        updates=40,
         eval_every=20,
         train_images=2000,
         test_images=1000,
+        tested_at=(20,),
+        plateau_window=20,
+        mixed=Setup("valid", False, "adam", ADAM, updates=40),
+        curvature_images=200,
     ),
     "quick": Config(
-        setups=(Setup("valid", False, "adam", ADAM),),
+        setups=(Setup("valid", False, "adam", ADAM, updates=100),),
         n_seeds=3,
-        updates=100,
         eval_every=50,
         test_images=2000,
+        tested_at=(50,),
+        plateau_window=50,
+        mixed=None,
+        curvature_images=500,
     ),
     "full": Config(),
 }
@@ -101,47 +132,92 @@ def first_reaching(updates: list[int], accuracy: list[float], target: float) -> 
     return next((u for u, a in zip(updates, accuracy, strict=True) if a >= target), None)
 
 
-def train_setup(config: Config, setup: Setup, train: data.Split, test: data.Split, advance):
-    """Every encoding x seed of one setup as one ensemble; accuracy (members, checkpoints)."""
-    seeds = [config.first_seed + s for s in range(config.n_seeds)]
-    members = [(e, s) for s in range(config.n_seeds) for e in POLARITIES]
-    ensemble = ConvnetEnsemble(
+def checkpoints(config: Config, setup: Setup) -> list[int]:
+    return list(range(config.eval_every, setup.updates + 1, config.eval_every))
+
+
+def build_ensemble(config, setup, train, encodings, seeds, streams) -> ConvnetEnsemble:
+    return ConvnetEnsemble(
         train.images,
         train.labels,
-        [e for e, _ in members],
-        [seeds[s] for _, s in members],
-        [setup.learning_rate] * len(members),
+        encodings,
+        seeds,
+        [setup.learning_rate] * len(encodings),
         setup.optimizer,
-        streams=[s for _, s in members],  # a seed's encodings share its batches
+        streams=streams,
         padding=setup.padding,
         batch_norm=setup.batch_norm,
         dropout=config.dropout,
         steps_per_execution=config.eval_every,
     )
+
+
+def train_and_test(config, setup, ensemble, n_train, seeds, test_sets, advance) -> list:
+    """Train `setup.updates` steps from each seed's batches, testing every `eval_every`;
+    per test set, accuracy of shape (members, checkpoints)."""
     batches = np.stack(
-        [tutorial_batches(len(train), config.batch_size, config.updates, s) for s in seeds]
+        [tutorial_batches(n_train, config.batch_size, setup.updates, s) for s in seeds]
     )
-    accuracy = []
-    for start in range(0, config.updates, config.eval_every):
+    accuracy = [[] for _ in test_sets]
+    for start in range(0, setup.updates, config.eval_every):
         ensemble.train(batches[:, start : start + config.eval_every])
-        accuracy.append(ensemble.accuracy(test.images, test.labels))
+        for tested, (images, labels) in zip(accuracy, test_sets, strict=True):
+            tested.append(ensemble.accuracy(images, labels))
         advance(config.eval_every)
-    return members, np.stack(accuracy, axis=1)
+    return [np.stack(a, axis=1) for a in accuracy]
 
 
-def summarise(config: Config, setup: Setup, members, accuracy: np.ndarray) -> dict:
-    updates = list(range(config.eval_every, config.updates + 1, config.eval_every))
+def train_setup(config: Config, setup: Setup, train: data.Split, test: data.Split, advance):
+    """Every encoding x seed of one setup as one ensemble: the members, their accuracy
+    (members, checkpoints) and their final accuracy on the other polarity's test images."""
+    seeds = [config.first_seed + s for s in range(config.n_seeds)]
+    members = [(e, s) for s in range(config.n_seeds) for e in POLARITIES]
+    ensemble = build_ensemble(
+        config,
+        setup,
+        train,
+        [e for e, _ in members],
+        [seeds[s] for _, s in members],
+        [s for _, s in members],  # a seed's encodings share its batches
+    )
+    (accuracy,) = train_and_test(
+        config, setup, ensemble, len(train), seeds, [(test.images, test.labels)], advance
+    )
+    # 255 - x is the other polarity of the raw images: an inverted member sees it as normal.
+    other_polarity = ensemble.accuracy(255 - test.images, test.labels)
+    return members, accuracy, other_polarity
+
+
+def plateau(config: Config, updates: list[int], curves: np.ndarray) -> dict:
+    """How much the mean accuracy rose over the run's last `plateau_window` updates."""
+    mean = curves.mean(axis=0)
+    back = min(len(updates) - 1, config.plateau_window // config.eval_every)
+    gain = float(mean[-1] - mean[-1 - back]) if back else None
+    return {
+        "window": updates[-1] - updates[-1 - back] if back else 0,
+        "gain": gain,
+        "flat": gain is not None and gain < config.plateau_gain,
+    }
+
+
+def summarise(config: Config, setup: Setup, members, accuracy, other_polarity) -> dict:
+    updates = checkpoints(config, setup)
     per_encoding = {}
     for encoding in POLARITIES:
-        curves = accuracy[[i for i, (e, _) in enumerate(members) if e == encoding]]
+        rows = [i for i, (e, _) in enumerate(members) if e == encoding]
+        curves = accuracy[rows]
         finals = [float(a) for a in curves[:, -1]]
+        crossed = [float(a) for a in other_polarity[rows]]
         per_encoding[encoding] = {
             "final": {**stats.mean_ci(finals), "values": finals},
+            "other_polarity": {**stats.mean_ci(crossed), "values": crossed},
             "curves": curves.tolist(),
             "updates_to_reach": {
                 f"{t:.2f}": [first_reaching(updates, list(c), t) for c in curves] for t in TARGETS
             },
+            "plateau": plateau(config, updates, curves),
         }
+    normal, inverted = (np.asarray(per_encoding[e]["curves"]) for e in POLARITIES)
     return {
         "padding": setup.padding,
         "batch_norm": setup.batch_norm,
@@ -149,34 +225,168 @@ def summarise(config: Config, setup: Setup, members, accuracy: np.ndarray) -> di
         "learning_rate": setup.learning_rate,
         "updates": updates,
         "encodings": per_encoding,
-        "difference": stats.paired_difference(
-            per_encoding["normal"]["final"]["values"], per_encoding["inverted"]["final"]["values"]
-        ),
+        "difference": compare(normal[:, -1], inverted[:, -1], config.margin),
         # Normal minus inverted at every test, paired by seed: how the gap opens or closes.
+        # Only the checkpoints in `tests` carry a verdict; the others are described.
         "difference_by_update": [
-            stats.paired_difference(normal, inverted)
-            for normal, inverted in zip(
-                np.transpose(per_encoding["normal"]["curves"]),
-                np.transpose(per_encoding["inverted"]["curves"]),
-                strict=True,
-            )
+            compare(normal[:, k], inverted[:, k], config.margin) for k in range(len(updates))
         ],
+        "tests": [u for u in updates if u in config.tested_at or u == updates[-1]],
+        "speed": {f"{t:.2f}": speed(per_encoding, f"{t:.2f}") for t in TARGETS},
+    }
+
+
+def compare(normal, inverted, margin: float) -> dict:
+    """Paired difference (normal - inverted) with its difference and equivalence tests."""
+    return {
+        **stats.paired_difference(normal, inverted),
+        "equivalence": stats.equivalence(normal, inverted, margin),
+    }
+
+
+def speed(per_encoding: dict, target: str) -> dict:
+    """Updates to reach `target`, normal minus inverted, paired by seed; compared only when
+    every run of both encodings got there."""
+    reached = {e: per_encoding[e]["updates_to_reach"][target] for e in POLARITIES}
+    counts = {e: sum(u is not None for u in runs) for e, runs in reached.items()}
+    everyone = all(u is not None for runs in reached.values() for u in runs)
+    return {
+        "reached": counts,
+        "difference": stats.paired_difference(reached["normal"], reached["inverted"])
+        if everyone
+        else None,
+    }
+
+
+def verdict(comparison: dict, p_holm: float, equivalence_p_holm: float) -> str:
+    """Equivalent when the difference lies inside the margin (a detectable difference may be
+    smaller than the margin, and is then still equivalent); else ahead when the difference
+    test rejects; else inconclusive. Both after Holm's correction."""
+    if equivalence_p_holm < ALPHA:
+        return "equivalent"
+    if p_holm < ALPHA:
+        return "normal_ahead" if comparison["mean"] > 0 else "inverted_ahead"
+    return "inconclusive"
+
+
+def judge_families(setups: dict) -> dict:
+    """Holm's correction over each family, written into the comparisons it covers:
+    `accuracy`, every tested checkpoint of every setup (difference and equivalence tests
+    each as a family of their own), and `speed`, every setup x target compared."""
+    tested = [
+        entry["difference_by_update"][entry["updates"].index(u)]
+        for entry in setups.values()
+        for u in entry["tests"]
+    ]
+    for key in ("p_value",):
+        for comparison, p in zip(tested, stats.holm([c[key] for c in tested]), strict=True):
+            comparison["p_holm"] = p
+    equivalence = [c["equivalence"] for c in tested]
+    for e, p in zip(equivalence, stats.holm([e["p_value"] for e in equivalence]), strict=True):
+        e["p_holm"] = p
+    for c in tested:
+        c["equivalence"]["verdict"] = verdict(c, c["p_holm"], c["equivalence"]["p_holm"])
+    for entry in setups.values():  # the last test is the setup's `difference`
+        entry["difference"] = entry["difference_by_update"][-1]
+    timed = [
+        s["difference"] for e in setups.values() for s in e["speed"].values() if s["difference"]
+    ]
+    for comparison, p in zip(timed, stats.holm([c["p_value"] for c in timed]), strict=True):
+        comparison["p_holm"] = p
+    return {
+        "alpha": ALPHA,
+        "accuracy": len(tested),
+        "speed": len(timed),
+    }
+
+
+def design(config: Config, family: int) -> dict:
+    """The power arithmetic the seeds were chosen by: TOST at the strictest Holm level of the
+    accuracy family (alpha / family), with the paired standard deviation `design_std`."""
+    alpha = ALPHA / family
+    return {
+        "std": config.design_std,
+        "margin": config.margin,
+        "alpha": alpha,
+        "n_seeds": config.n_seeds,
+        "power": stats.tost_power(config.n_seeds, config.design_std, config.margin, alpha),
+        "seeds_for_80_percent": next(
+            n
+            for n in range(2, 1000)
+            if stats.tost_power(n, config.design_std, config.margin, alpha) >= 0.8
+        ),
+    }
+
+
+def curvature(config: Config, train: data.Split) -> dict:
+    """The largest Hessian eigenvalue of the loss at initialisation (first seed, dropout
+    off) on the first `curvature_images` training images, per polarity, without and with
+    batch normalisation, and the stability edge 2 / lambda of plain gradient descent."""
+    x = train.images[: config.curvature_images]
+    y = train.labels[: config.curvature_images].astype(np.int32)
+    measured = {}
+    for batch_norm in (False, True):
+        key = "batch_norm" if batch_norm else "plain"
+        measured[key] = {}
+        for encoding in POLARITIES:
+            keras.utils.set_random_seed(config.first_seed)
+            model = mnist_convnet(config.setups[0].padding, batch_norm, 0.0)
+            inputs = data.encode(x, encoding).reshape(-1, *x.shape[1:], 1)
+            top = hessian.largest_eigenvalue(model, inputs, y)
+            measured[key][encoding] = {**top, "stability_edge": 2.0 / top["lambda_max"]}
+    return {"images": len(x), "seed": config.first_seed, "lambda_max": measured}
+
+
+def train_mixed(config: Config, train: data.Split, test: data.Split, advance) -> dict:
+    """Each seed's convnet trained on the training images and their inversions, one set of
+    120,000, tested on each polarity's test images."""
+    setup, seeds = config.mixed, [config.first_seed + s for s in range(config.n_seeds)]
+    both = data.Split(
+        np.concatenate([train.images, 255 - train.images]),
+        np.concatenate([train.labels, train.labels]),
+    )
+    ensemble = build_ensemble(config, setup, both, ["normal"] * len(seeds), seeds, None)
+    tests = [(test.images, test.labels), (255 - test.images, test.labels)]
+    accuracy = train_and_test(config, setup, ensemble, len(both), seeds, tests, advance)
+    return {
+        "padding": setup.padding,
+        "batch_norm": setup.batch_norm,
+        "optimizer": setup.optimizer,
+        "learning_rate": setup.learning_rate,
+        "updates": checkpoints(config, setup),
+        "tested_on": {
+            polarity: {**stats.mean_ci(a[:, -1]), "values": a[:, -1].tolist(), "curves": a.tolist()}
+            for polarity, a in zip(POLARITIES, accuracy, strict=True)
+        },
     }
 
 
 def train_setups(config: Config, data_dir=None) -> dict:
-    """Train every setup x encoding x seed; per setup, its curves, finals and targets."""
+    """Train every setup x encoding x seed; per setup, its curves, finals, tests and speed."""
     dataset = data.load_dataset(config.dataset, data_dir)
     train, test = dataset.train.head(config.train_images), dataset.test.head(config.test_images)
     setups = {}
-    with progress_bar("convnet", len(config.setups) * config.updates) as advance:
+    mixed = config.mixed.updates if config.mixed else 0
+    with progress_bar("convnet", sum(s.updates for s in config.setups) + mixed) as advance:
         for setup in config.setups:
-            members, accuracy = train_setup(config, setup, train, test, advance)
-            setups[setup.name] = summarise(config, setup, members, accuracy)
-    return {"seeds": [config.first_seed + s for s in range(config.n_seeds)], "setups": setups}
+            trained = train_setup(config, setup, train, test, advance)
+            setups[setup.name] = summarise(config, setup, *trained)
+        families = judge_families(setups)
+        mixed = train_mixed(config, train, test, advance) if config.mixed else None
+    seeds = [config.first_seed + s for s in range(config.n_seeds)]
+    return {"seeds": seeds, "setups": setups, "families": families, "mixed": mixed}
 
 
 def run(config: Config, data_dir=None) -> dict:
-    """The setups trained and summarised."""
+    """The setups trained, tested and summarised; the curvature at initialisation."""
     trained = train_setups(config, data_dir)
-    return {"seeds": trained["seeds"], "metrics": {"setups": trained["setups"]}}
+    train = data.load_dataset(config.dataset, data_dir).train.head(config.train_images)
+    metrics = {
+        "setups": trained["setups"],
+        "families": trained["families"],
+        "design": design(config, trained["families"]["accuracy"]),
+        "curvature": curvature(config, train),
+    }
+    if trained["mixed"]:
+        metrics["mixed"] = trained["mixed"]
+    return {"seeds": trained["seeds"], "metrics": metrics}

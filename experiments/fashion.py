@@ -34,6 +34,7 @@ class Config:
     convnet_first_seed: int = 6300
     convnet_updates: int = 1800  # three epochs, as the MNIST convnet
     convnet_eval_every: int = 300
+    convnet_tested_at: tuple[int, ...] = (300,)  # and the last, as for MNIST
     train_images: int = 60000  # the smoke profile uses fewer training...
     test_images: int = 10000  # ...and test images for the convnet
 
@@ -47,6 +48,7 @@ PROFILES = {
         convnet_n_seeds=2,
         convnet_updates=40,
         convnet_eval_every=20,
+        convnet_tested_at=(20,),
         train_images=2000,
         test_images=1000,
     ),
@@ -57,6 +59,7 @@ PROFILES = {
         convnet_n_seeds=3,
         convnet_updates=100,
         convnet_eval_every=50,
+        convnet_tested_at=(50,),
         test_images=2000,
     ),
     "full": Config(),
@@ -89,13 +92,14 @@ def run(config: Config, data_dir=None) -> dict:
     rates = sweep.run(sweep_config, data_dir)
     convnet_config = convnet.Config(
         dataset=config.dataset,
-        setups=(convnet.Setup("valid", False, *config.convnet_optimizer),),
+        setups=(convnet.Setup("valid", False, *config.convnet_optimizer, config.convnet_updates),),
         n_seeds=config.convnet_n_seeds,
         first_seed=config.convnet_first_seed,
-        updates=config.convnet_updates,
         eval_every=config.convnet_eval_every,
         train_images=config.train_images,
         test_images=config.test_images,
+        tested_at=config.convnet_tested_at,
+        mixed=None,
     )
     network = convnet.train_setups(convnet_config, data_dir)
     parts = {
@@ -106,7 +110,11 @@ def run(config: Config, data_dir=None) -> dict:
         ),
         "conditioning": (curvature_config, [], curvature["metrics"]),
         "sweep": (sweep_config, rates["seeds"], rates["metrics"]),
-        "convnet": (convnet_config, network["seeds"], {"setups": network["setups"]}),
+        "convnet": (
+            convnet_config,
+            network["seeds"],
+            {"setups": network["setups"], "families": network["families"]},
+        ),
     }
     return {
         "seeds": sorted({seed for _, seeds, _ in parts.values() for seed in seeds}),

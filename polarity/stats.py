@@ -45,3 +45,55 @@ def prediction_interval(values, confidence: float = 0.95) -> list[float]:
     scale = x.std(ddof=1) * math.sqrt(1 + 1 / n)
     low, high = stats.t.interval(confidence, n - 1, loc=x.mean(), scale=scale)
     return [float(low), float(high)]
+
+
+# ## Equivalence
+# "No difference" is a claim of its own: that the difference is smaller than a margin stated
+# in advance. The paired two one-sided tests (TOST, Schuirmann 1987) reject both "a - b <=
+# -margin" and "a - b >= margin"; at level 5 % that is the 90 % confidence interval lying
+# inside (-margin, margin).
+
+
+def equivalence(a, b, margin: float) -> dict:
+    """Paired TOST of |mean(a - b)| < margin (statsmodels), with the 90 % interval it rests on."""
+    from statsmodels.stats.weightstats import ttost_paired
+
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples need equal lengths, got {len(a)} and {len(b)}")
+    if margin <= 0:
+        raise ValueError(f"an equivalence margin must be positive, got {margin}")
+    interval = mean_ci(a - b, 0.90)
+    if interval["std"] > 0:
+        p_value = float(ttost_paired(a, b, -margin, margin)[0])
+    else:  # every pair differs by the same amount: inside the margin or not, for certain
+        p_value = 0.0 if abs(interval["mean"]) < margin else 1.0
+    return {
+        "margin": margin,
+        "ci90": interval["ci95"],  # mean_ci names its interval by its default level
+        "p_value": p_value,
+        "test": "paired TOST",
+    }
+
+
+def holm(p_values) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (statsmodels): rejecting where the
+    adjusted value is below alpha holds the chance of any false rejection in the family at
+    alpha."""
+    from statsmodels.stats.multitest import multipletests
+
+    if len(p_values) == 0:
+        return []
+    return [float(p) for p in multipletests(list(p_values), method="holm")[1]]
+
+
+def tost_power(n: int, std: float, margin: float, alpha: float = 0.05) -> float:
+    """Power of the paired TOST with `n` pairs when the true difference is 0 and the paired
+    differences have standard deviation `std`: 2 T(margin sqrt(n) / std - t_(1-alpha)) - 1,
+    the approximation behind the usual sample-size formula (Chow, Shao & Wang 2008, 3.2)."""
+    if n < 2:
+        return 0.0
+    df = n - 1
+    shift = margin * math.sqrt(n) / std - stats.t.ppf(1 - alpha, df)
+    return max(0.0, float(2 * stats.t.cdf(shift, df) - 1))

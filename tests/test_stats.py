@@ -49,3 +49,44 @@ def test_prediction_interval_covers_a_new_draw_about_95_percent_of_the_time():
     # It is wider than the interval for the mean, by sqrt(n + 1) for large n.
     values = rng.normal(0, 1, 10)
     assert np.ptp(stats.prediction_interval(values)) > 3 * np.ptp(stats.mean_ci(values)["ci95"])
+
+
+# ## Equivalence, Holm and power
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_tost_rejects_exactly_when_the_90_percent_interval_lies_inside_the_margin(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0.99, 0.002, 6)
+    b = a - rng.normal(rng.uniform(-0.002, 0.002), 0.001, 6)
+    result = stats.equivalence(a, b, 0.002)
+    low, high = result["ci90"]
+    assert (result["p_value"] < 0.05) == (-0.002 < low and high < 0.002)
+
+
+def test_tost_of_constant_differences_is_certain_either_way():
+    a = np.array([0.98, 0.99, 0.97])
+    assert stats.equivalence(a, a - 0.001, 0.002)["p_value"] == 0.0
+    assert stats.equivalence(a, a - 0.003, 0.002)["p_value"] == 1.0
+
+
+def test_tost_refuses_a_margin_that_is_not_positive():
+    with pytest.raises(ValueError, match="margin"):
+        stats.equivalence([0.5, 0.6], [0.5, 0.6], 0.0)
+
+
+def test_holm_steps_down_as_holm_1979_defines():
+    # Sorted: 0.01 * 4, then max(0.04, 0.03 * 3), then max(0.09, 0.04 * 2), then 0.5.
+    assert stats.holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert stats.holm([]) == []
+
+
+def test_tost_power_agrees_with_simulation():
+    """The approximation against 20,000 simulated experiments with no true difference."""
+    n, std, margin, alpha = 8, 0.0015, 0.002, 0.01
+    rng = np.random.default_rng(1)
+    d = rng.normal(0.0, std, (20_000, n))
+    half = scipy_stats.t.ppf(1 - alpha, n - 1) * d.std(axis=1, ddof=1) / math.sqrt(n)
+    simulated = np.mean(np.abs(d.mean(axis=1)) + half < margin)
+    assert stats.tost_power(n, std, margin, alpha) == pytest.approx(simulated, abs=0.03)
+    assert stats.tost_power(4, std, margin, alpha) < stats.tost_power(12, std, margin, alpha)

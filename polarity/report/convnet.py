@@ -1,4 +1,5 @@
-"""The convnet the question asked about: the standard Keras MNIST convnet in several setups."""
+"""The convnet the question asked about: where it ends, how fast it gets there, why, and
+whether it learns both polarities (experiments/convnet.py)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from polarity.formatting import pct, setup_label
-from polarity.report.base import (
-    Claim,
-    FigureSpec,
-    MissingData,
-    Section,
-    TableSpec,
-    ahead,
-    paired_verdict,
-)
+from polarity.report.base import Claim, FigureSpec, MissingData, Section, TableSpec, need
 from polarity.report.draw import in_percent
 from polarity.style import COLUMN_WIDTH, ENCODING_COLOURS, REFERENCE_COLOUR
+
+# The convnet's comparisons carry their verdict (experiments/convnet.py): a difference test
+# and an equivalence test against the margin, both Holm-corrected over their family.
+VERDICTS = ("normal_ahead", "inverted_ahead", "equivalent", "inconclusive")
+# Curvatures within this factor of each other are called alike.
+CURVATURE_ALIKE = 1.25
+# Trained on one polarity, a model "does not transfer" when it loses more than this on the
+# other; the mixed model "learns both" when it is within MIXED_TOLERANCE of each
+# single-polarity model. Both are stated in the text with the numbers.
+TRANSFER_LOSS = 0.10
+MIXED_TOLERANCE = 0.01
 
 
 def setups(result: dict) -> dict:
@@ -29,84 +33,284 @@ def finals(entry: dict) -> dict:
     return {e: r["final"]["mean"] for e, r in entry["encodings"].items()}
 
 
+def converged(entry: dict) -> bool:
+    """Both encodings' runs flattened out (the experiment's plateau criterion)."""
+    return all(r["plateau"]["flat"] for r in entry["encodings"].values())
+
+
+def tested(entry: dict, update: int) -> dict:
+    """The comparison at a tested checkpoint, with its verdict."""
+    comparison = entry["difference_by_update"][entry["updates"].index(update)]
+    return {
+        "update": update,
+        "verdict": comparison["equivalence"]["verdict"],
+        "difference": comparison["mean"],
+        "ci90": comparison["equivalence"]["ci90"],
+        "p_holm": comparison["p_holm"],
+        "equivalence_p_holm": comparison["equivalence"]["p_holm"],
+    }
+
+
+def ending(entry: dict) -> dict:
+    """A setup's last tested comparison in the words' terms."""
+    return {
+        "label": setup_label(entry),
+        "updates": entry["updates"][-1],
+        "finals": finals(entry),
+        "converged": converged(entry),
+        "gain": {e: r["plateau"]["gain"] for e, r in entry["encodings"].items()},
+        "window": entry["encodings"]["normal"]["plateau"]["window"],
+        **tested(entry, entry["updates"][-1]),
+    }
+
+
+def overall(verdicts: list[str]) -> str:
+    """One verdict for several comparisons: the one they share, else `mixed`."""
+    return verdicts[0] if len(set(verdicts)) == 1 else "mixed"
+
+
 # --- Claims -------------------------------------------------------------------------------
 
 
-def convnet_difference(results: dict) -> Claim:
-    """Per setup, which encoding ends ahead, if any; it holds when none does."""
+def convnet_end(results: dict) -> Claim:
+    """Where the converged setups end: equivalent within the margin, one encoding ahead, or
+    inconclusive; `not_converged` when no setup flattened out."""
     convnet = results["convnet"]
     trained = setups(convnet)
-    verdicts = {name: paired_verdict(entry["difference"]) for name, entry in trained.items()}
-    inconclusive = all(v == "inconclusive" for v in verdicts.values())
-    alike = [name for name, v in verdicts.items() if v == "inconclusive"]
-    alike_differences = [trained[name]["difference"]["mean"] for name in alike]
+    done = {name: ending(e) for name, e in trained.items() if converged(e)}
+    verdict = overall([d["verdict"] for d in done.values()]) if done else "not_converged"
     return Claim(
-        "convnet_difference",
-        "inconclusive" if inconclusive else "some_setup_differs",
-        inconclusive,
+        "convnet_end",
+        verdict,
+        verdict == "equivalent",
         {
-            "verdicts": verdicts,
-            "alike": alike,
-            "alike_range": [min(alike_differences), max(alike_differences)] if alike else None,
-            "differing": [name for name in verdicts if name not in alike],
-            "updates": next(iter(trained.values()))["updates"][-1],
+            "converged": done,
+            "not_converged": [setup_label(e) for e in trained.values() if not converged(e)],
+            "margin": convnet["config"]["margin"],
             "n_seeds": len(convnet["seeds"]),
-            "setups": {
-                name: {
-                    "label": setup_label(entry),
-                    "finals": finals(entry),
-                    "difference": entry["difference"]["mean"],
-                    "ci95": entry["difference"]["ci95"],
-                    "p_value": entry["difference"]["p_value"],
-                }
-                for name, entry in trained.items()
-            },
         },
-        verdicts=("inconclusive", "some_setup_differs"),
+        verdicts=(*VERDICTS, "mixed", "not_converged"),
     )
 
 
-def convnet_gap_over_training(results: dict) -> Claim:
-    """How the gap between the encodings evolves: at the first test against the last. It
-    holds when some setup differs early and no longer differs at the end: inversion then
-    changed how fast the network learned, not where it ended."""
-    trained = setups(results["convnet"])
-    entry = next(iter(trained.values()))
-    first, last = entry["updates"][0], entry["updates"][-1]
-    if first == last:
-        raise MissingData("a single test per run")
-    early = {n: ahead(paired_verdict(e["difference_by_update"][0])) for n, e in trained.items()}
-    late = {n: ahead(paired_verdict(e["difference"])) for n, e in trained.items()}
-    differing = [name for name in trained if early[name]]
-    caught_up = [name for name in differing if late[name] is None]
-    if not differing:
-        verdict = "level_from_the_start"
-    elif caught_up:
-        verdict = "catches_up"
+def convnet_difference(results: dict) -> Claim:
+    """Every setup at the end of its run, with its verdict; it holds when every setup is
+    equivalent within the margin."""
+    convnet = results["convnet"]
+    ends = {name: ending(e) for name, e in setups(convnet).items()}
+    verdicts = [e["verdict"] for e in ends.values()]
+    if "normal_ahead" in verdicts or "inverted_ahead" in verdicts:
+        verdict = "some_differ"
+    elif all(v == "equivalent" for v in verdicts):
+        verdict = "all_equivalent"
+    elif "equivalent" in verdicts:
+        verdict = "partly_equivalent"
     else:
-        verdict = "gap_remains"
+        verdict = "inconclusive"
+    families = convnet["metrics"]["families"]
     return Claim(
-        "convnet_gap_over_training",
+        "convnet_difference",
         verdict,
-        bool(caught_up),
+        verdict == "all_equivalent",
         {
-            "first_test": early,
-            "last_test": late,
-            "updates": [first, last],
-            "caught_up": caught_up,
-            "remaining": [name for name in differing if name not in caught_up],
-            "others": len(trained) - len(differing),
-            "first_gap": {
-                name: {
-                    "label": setup_label(trained[name]),
-                    "difference": abs(trained[name]["difference_by_update"][0]["mean"]),
-                    "ci95": trained[name]["difference_by_update"][0]["ci95"],
-                }
-                for name in differing
-            },
-            "labels": {name: setup_label(e) for name, e in trained.items()},
+            "setups": ends,
+            "margin": convnet["config"]["margin"],
+            "n_seeds": len(convnet["seeds"]),
+            "family": families["accuracy"],
+            "alpha": families["alpha"],
         },
-        verdicts=("level_from_the_start", "catches_up", "gap_remains"),
+        verdicts=("all_equivalent", "partly_equivalent", "some_differ", "inconclusive"),
+    )
+
+
+def speed_verdict(comparison: dict | None, alpha: float) -> str:
+    """Which encoding reaches a target in fewer updates (normal minus inverted, paired)."""
+    if comparison is None:
+        return "not_all_reached"
+    if comparison["p_holm"] >= alpha:
+        return "no_difference_detected"
+    return "normal_faster" if comparison["mean"] < 0 else "inverted_faster"
+
+
+def convnet_speed(results: dict) -> Claim:
+    """Does inversion slow the way to each accuracy target? Per setup and target, the paired
+    difference in updates (Holm-corrected over setups x targets), and the gap at the first
+    tested checkpoint."""
+    convnet = results["convnet"]
+    alpha = convnet["metrics"]["families"]["alpha"]
+    per_setup = {}
+    for name, entry in setups(convnet).items():
+        targets = {}
+        for target, s in entry["speed"].items():
+            d = s["difference"]
+            targets[target] = {
+                "verdict": speed_verdict(d, alpha),
+                "reached": s["reached"],
+                "difference": d["mean"] if d else None,
+                "ci95": d["ci95"] if d else None,
+                "p_holm": d["p_holm"] if d else None,
+            }
+        per_setup[name] = {
+            "label": setup_label(entry),
+            "targets": targets,
+            "first": tested(entry, entry["tests"][0]),
+        }
+    found = {t["verdict"] for s in per_setup.values() for t in s["targets"].values()}
+    if "normal_faster" in found and "inverted_faster" in found:
+        verdict = "mixed"
+    elif "normal_faster" in found:
+        verdict = "inversion_slows"
+    elif "inverted_faster" in found:
+        verdict = "inversion_speeds"
+    elif "no_difference_detected" in found:
+        verdict = "no_difference_detected"
+    else:
+        verdict = "not_measured"
+    slowed = [
+        name
+        for name, s in per_setup.items()
+        if any(t["verdict"] == "normal_faster" for t in s["targets"].values())
+    ]
+    return Claim(
+        "convnet_speed",
+        verdict,
+        verdict == "inversion_slows",
+        {
+            "setups": per_setup,
+            "slowed": slowed,
+            "family": convnet["metrics"]["families"]["speed"],
+            "eval_every": convnet["config"]["eval_every"],
+        },
+        verdicts=(
+            "inversion_slows",
+            "inversion_speeds",
+            "mixed",
+            "no_difference_detected",
+            "not_measured",
+        ),
+    )
+
+
+def convnet_curvature(results: dict) -> Claim:
+    """Is the loss at initialisation sharper for inverted inputs, as the mean-input story
+    predicts, and does batch normalisation change that? Verdict on the plain convnet."""
+    convnet = results["convnet"]
+    need(convnet["metrics"], "curvature")
+    measured = convnet["metrics"]["curvature"]["lambda_max"]
+    ratio = {
+        key: m["inverted"]["lambda_max"] / m["normal"]["lambda_max"] for key, m in measured.items()
+    }
+    plain = ratio["plain"]
+    verdict = (
+        "inverted_sharper"
+        if plain >= CURVATURE_ALIKE
+        else "normal_sharper"
+        if plain <= 1 / CURVATURE_ALIKE
+        else "alike"
+    )
+    rates = {}
+    for entry in setups(convnet).values():
+        if entry["optimizer"] != "sgd":
+            continue
+        key = "batch_norm" if entry["batch_norm"] else "plain"
+        edges = {e: m["stability_edge"] for e, m in measured[key].items()}
+        rates[setup_label(entry)] = {
+            "learning_rate": entry["learning_rate"],
+            "batch_norm": entry["batch_norm"],
+            "edges": edges,
+            "beyond": [e for e, edge in edges.items() if entry["learning_rate"] > edge],
+        }
+    return Claim(
+        "convnet_curvature",
+        verdict,
+        verdict == "inverted_sharper",
+        {
+            "lambda_max": {k: {e: m[e]["lambda_max"] for e in m} for k, m in measured.items()},
+            "edges": {k: {e: m[e]["stability_edge"] for e in m} for k, m in measured.items()},
+            "ratio": ratio,
+            "alike_within": CURVATURE_ALIKE,
+            "images": convnet["metrics"]["curvature"]["images"],
+            "rates": rates,
+        },
+        verdicts=("inverted_sharper", "alike", "normal_sharper"),
+    )
+
+
+def convnet_other_polarity(results: dict) -> Claim:
+    """Trained on one polarity, tested on the other: how much accuracy each model keeps."""
+    trained = setups(results["convnet"])
+    per_setup = {
+        name: {
+            "label": setup_label(entry),
+            "same": finals(entry),
+            "other": {e: r["other_polarity"]["mean"] for e, r in entry["encodings"].items()},
+        }
+        for name, entry in trained.items()
+    }
+    losses = [s["same"][e] - s["other"][e] for s in per_setup.values() for e in s["same"]]
+    if all(loss > TRANSFER_LOSS for loss in losses):
+        verdict = "does_not_transfer"
+    elif all(loss <= TRANSFER_LOSS for loss in losses):
+        verdict = "transfers"
+    else:
+        verdict = "partly"
+    others = [a for s in per_setup.values() for a in s["other"].values()]
+    return Claim(
+        "convnet_other_polarity",
+        verdict,
+        verdict == "does_not_transfer",
+        {
+            "setups": per_setup,
+            "threshold": TRANSFER_LOSS,
+            "other_range": [min(others), max(others)],
+            "loss_range": [min(losses), max(losses)],
+        },
+        verdicts=("does_not_transfer", "partly", "transfers"),
+    )
+
+
+def convnet_mixed(results: dict) -> Claim:
+    """The convnet trained on both polarities against the same convnet trained on one, at
+    the same number of updates from the same seeds: does it learn both?"""
+    metrics = results["convnet"]["metrics"]
+    need(metrics, "mixed")
+    mixed = metrics["mixed"]
+    updates = mixed["updates"][-1]
+    single = next(
+        (
+            e
+            for e in setups(results["convnet"]).values()
+            if (e["optimizer"], e["learning_rate"], e["batch_norm"], e["padding"])
+            == (mixed["optimizer"], mixed["learning_rate"], mixed["batch_norm"], mixed["padding"])
+            and updates in e["updates"]
+        ),
+        None,
+    )
+    if single is None:
+        raise MissingData("no single-polarity setup to compare the mixed convnet with")
+    k = single["updates"].index(updates)
+    compared = {}
+    for polarity, tested_on in mixed["tested_on"].items():
+        alone = [c[k] for c in single["encodings"][polarity]["curves"]]
+        both = tested_on["values"]
+        compared[polarity] = {
+            "mixed": tested_on["mean"],
+            "single": float(np.mean(alone)),
+            "difference": float(np.mean(both) - np.mean(alone)),
+        }
+    learns = all(c["difference"] >= -MIXED_TOLERANCE for c in compared.values())
+    return Claim(
+        "convnet_mixed",
+        "learns_both" if learns else "costs",
+        learns,
+        {
+            "polarities": compared,
+            "updates": updates,
+            "label": setup_label(mixed),
+            "tolerance": MIXED_TOLERANCE,
+            "n_seeds": len(next(iter(mixed["tested_on"].values()))["values"]),
+        },
+        verdicts=("learns_both", "costs"),
     )
 
 
@@ -123,17 +327,15 @@ def panel_per_setup(trained: dict, columns: int, row_height: float, **share):
         columns,
         figsize=(2 * COLUMN_WIDTH, 0.35 + row_height * rows),
         squeeze=False,
-        sharex=True,
         constrained_layout=True,
         **share,
     )
     for ax, entry in zip(axes.flat, trained.values(), strict=False):
         title = setup_label(entry).replace(" at learning rate ", " ").replace(" and ", ",\n", 1)
         ax.set_title(title, fontsize=7)
+        ax.set_xlabel("updates (batch of 100)")
     for ax in axes.flat[len(trained) :]:
         ax.set_axis_off()
-    for ax in axes[-1]:
-        ax.set_xlabel("updates (batch 100)")
     return fig, axes
 
 
@@ -156,7 +358,7 @@ def draw_convnet_curves(result: dict) -> plt.Figure:
                 linewidth=0,
             )
     for ax in axes[:, 0]:
-        ax.set_ylabel("test accuracy")
+        ax.set_ylabel("test accuracy (%)")
         in_percent(ax.yaxis)
     axes[0][0].set_ylim(max(0.0, lowest - 0.02), 1.0)
     axes[0][-1].legend(loc="lower right", frameon=False)
@@ -167,7 +369,9 @@ def alt_convnet_curves(result: dict) -> str:
     parts = []
     for entry in setups(result).values():
         listed = ", ".join(f"{e} {pct(mean, 2)}" for e, mean in finals(entry).items())
-        parts.append(f"{setup_label(entry)}: final mean accuracy {listed}")
+        parts.append(
+            f"{setup_label(entry)}, {entry['updates'][-1]:,} updates: final mean accuracy {listed}"
+        )
     return (
         "Line charts of the convnet's test accuracy against updates, one panel per "
         f"setup, mean of {len(result['seeds'])} seeds per encoding with the range shaded; "
@@ -187,17 +391,22 @@ def data_convnet_curves(result: dict) -> dict:
 
 
 def draw_convnet_gap(result: dict) -> plt.Figure:
-    """One panel per setup on a linear scale of its own: a gap of tenths of a point and one
-    of ten points each read at their size, none stretched by a log scale."""
+    """One panel per setup on a linear scale of its own, with the equivalence margin drawn:
+    a gap of tenths of a point and one of ten points each read at their size."""
     trained = setups(result)
-    fig, axes = panel_per_setup(trained, 3, 1.6)
+    fig, axes = panel_per_setup(trained, 4, 1.7)
     for ax, entry in zip(axes.flat, trained.values(), strict=False):
         steps = entry["difference_by_update"]
+        margin = 100 * steps[-1]["equivalence"]["margin"]
         mean = 100 * np.array([d["mean"] for d in steps])
-        low, high = (100 * np.array([d["ci95"][i] for d in steps]) for i in (0, 1))
+        low, high = (100 * np.array([d["equivalence"]["ci90"][i] for d in steps]) for i in (0, 1))
+        ax.axhspan(-margin, margin, color=REFERENCE_COLOUR, alpha=0.15, lw=0, label="margin")
         ax.axhline(0, color=REFERENCE_COLOUR, linewidth=0.8)
-        ax.fill_between(entry["updates"], low, high, color=REFERENCE_COLOUR, alpha=0.2, lw=0)
-        ax.plot(entry["updates"], mean, color="black", marker=".")
+        ax.fill_between(entry["updates"], low, high, color="black", alpha=0.2, lw=0)
+        ax.plot(entry["updates"], mean, color="black", marker=".", markersize=3)
+        for update in entry["tests"]:  # the checkpoints that carry a verdict
+            k = entry["updates"].index(update)
+            ax.plot(update, mean[k], marker="o", color="black", fillstyle="none", markersize=6)
     for ax in axes[:, 0]:
         ax.set_ylabel("normal − inverted\n(percentage points)")
     return fig
@@ -212,18 +421,22 @@ def alt_convnet_gap(result: dict) -> str:
             f"{entry['updates'][0]:,} updates, {100 * last['mean']:.2f} after "
             f"{entry['updates'][-1]:,}"
         )
+    margin = next(iter(setups(result).values()))["difference"]["equivalence"]["margin"]
     return (
         "Line charts of the convnet's test accuracy on normal minus inverted inputs, in "
-        f"percentage points, against updates, one panel per setup on its own linear scale, "
-        f"with the 95 % confidence band over {len(result['seeds'])} paired seeds; "
-        + "; ".join(parts)
-        + "."
+        "percentage points, against updates, one panel per setup on its own linear scale, "
+        f"with the 90 % confidence band over {len(result['seeds'])} paired seeds and the "
+        f"equivalence margin of ±{100 * margin:.1f} points shaded; " + "; ".join(parts) + "."
     )
 
 
 def data_convnet_gap(result: dict) -> dict:
     return {
-        name: {"updates": entry["updates"], "normal_minus_inverted": entry["difference_by_update"]}
+        name: {
+            "updates": entry["updates"],
+            "tested": entry["tests"],
+            "normal_minus_inverted": entry["difference_by_update"],
+        }
         for name, entry in setups(result).items()
     }
 
@@ -238,7 +451,12 @@ CONVNET_CURVES = FigureSpec(
 )
 
 
-# --- Table --------------------------------------------------------------------------------
+# --- Tables -------------------------------------------------------------------------------
+
+
+def per_seed(updates: list) -> str:
+    """Each seed's first update at a target, "–" where it never got there."""
+    return ", ".join(f"{u:,}" if u is not None else "–" for u in updates)
 
 
 def convnet_rows(results: dict) -> list[dict]:
@@ -252,24 +470,65 @@ def convnet_rows(results: dict) -> list[dict]:
                     "batch_norm": entry["batch_norm"],
                     "optimizer": entry["optimizer"],
                     "learning_rate": entry["learning_rate"],
+                    "updates": entry["updates"][-1],
                     "encoding": encoding,
                     "seeds": r["final"]["n"],
                     "final_accuracy": r["final"]["mean"],
                     "final_ci95_low": r["final"]["ci95"][0],
                     "final_ci95_high": r["final"]["ci95"][1],
-                    # Each seed's first update at the target, "–" where it never got there.
-                    **{
-                        f"updates_to_{t}": ", ".join(f"{u}" if u is not None else "–" for u in runs)
-                        for t, runs in r["updates_to_reach"].items()
-                    },
+                    "other_polarity_accuracy": r["other_polarity"]["mean"],
+                    "flattened": r["plateau"]["flat"],
+                    **{f"updates_to_{t}": per_seed(u) for t, u in r["updates_to_reach"].items()},
                 }
             )
     return rows
 
 
+def convnet_test_rows(results: dict) -> list[dict]:
+    rows = []
+    for entry in setups(results["convnet"]).values():
+        for update in entry["tests"]:
+            t = tested(entry, update)
+            rows.append(
+                {
+                    "setup": setup_label(entry),
+                    "updates": update,
+                    "normal_minus_inverted": t["difference"],
+                    "ci90_low": t["ci90"][0],
+                    "ci90_high": t["ci90"][1],
+                    "difference_p_holm": t["p_holm"],
+                    "equivalence_p_holm": t["equivalence_p_holm"],
+                    "verdict": t["verdict"],
+                }
+            )
+    return rows
+
+
+def convnet_curvature_rows(results: dict) -> list[dict]:
+    metrics = results["convnet"]["metrics"]
+    need(metrics, "curvature")
+    return [
+        {
+            "batch_norm": key == "batch_norm",
+            "encoding": encoding,
+            "lambda_max": m["lambda_max"],
+            "stability_edge": m["stability_edge"],
+        }
+        for key, by_encoding in metrics["curvature"]["lambda_max"].items()
+        for encoding, m in by_encoding.items()
+    ]
+
+
 SECTION = Section(
     "convnet",
-    claims=(convnet_difference, convnet_gap_over_training),
+    claims=(
+        convnet_end,
+        convnet_difference,
+        convnet_speed,
+        convnet_curvature,
+        convnet_other_polarity,
+        convnet_mixed,
+    ),
     figures=(
         CONVNET_CURVES,
         FigureSpec(
@@ -281,5 +540,9 @@ SECTION = Section(
             data_convnet_gap,
         ),
     ),
-    tables=(TableSpec("tbl-convnet", ("convnet",), convnet_rows),),
+    tables=(
+        TableSpec("tbl-convnet", ("convnet",), convnet_rows),
+        TableSpec("tbl-convnet-tests", ("convnet",), convnet_test_rows),
+        TableSpec("tbl-convnet-curvature", ("convnet",), convnet_curvature_rows),
+    ),
 )

@@ -1,81 +1,151 @@
-"""The convnet's claims: verdicts per setup, and the gap over training."""
+"""The convnet's claims follow the stored tests: where it ends (equivalence against the
+margin, Holm-corrected), how fast it gets there, the curvature at initialisation, the other
+polarity and mixed training. Each test edits the results of record to flip a verdict."""
+
+import copy
 
 import pytest
 
-from polarity import formatting
-from polarity.article import judge as evaluate
+from experiments import convnet as experiment
+from polarity import formatting, stats
+from polarity.article import judge
 
 
-def test_convnet_claims_quote_the_results(all_results):
-    claims = evaluate(all_results)
-    setups = all_results["convnet"]["metrics"]["setups"]
-    statement = claims["convnet_difference"]["statement"]
-    verdicts = claims["convnet_difference"]["values"]["verdicts"]
-    assert set(verdicts) == set(setups)
-    for name, entry in setups.items():
-        low, high = entry["difference"]["ci95"]
-        alike = verdicts[name] == "inconclusive"
-        assert alike == (low <= 0 <= high), name
-        if not alike:  # each setup that differs is quoted with its accuracies
-            normal = entry["encodings"]["normal"]["final"]["mean"]
-            assert formatting.pct(normal, 2) in statement, name
-    timing = all_results["speed"]["metrics"]["convnet"]["encodings"]
-    ratio = claims["zeros_buy_no_speed"]["values"]["inverted_over_normal"]
-    assert ratio == pytest.approx(timing["inverted"]["mean"] / timing["normal"]["mean"])
+@pytest.fixture
+def record(all_results):
+    return {"convnet": copy.deepcopy(all_results["convnet"])}
 
 
-def _level(difference: dict) -> None:
-    difference["ci95"] = [-abs(difference["ci95"][1]) - 0.001, abs(difference["ci95"][1]) + 0.001]
+def setups(results):
+    return results["convnet"]["metrics"]["setups"]
 
 
-def test_convnet_gap_claim_follows_the_first_and_last_tests(all_results):
-    convnet = {"convnet": all_results["convnet"]}
-    setups = convnet["convnet"]["metrics"]["setups"]
-    for entry in setups.values():  # no setup differs at the end
-        _level(entry["difference"])
-    first = next(iter(setups.values()))["updates"][0]
+def test_every_tested_comparison_carries_its_holm_corrected_verdict(all_results):
+    """Recomputed from the stored raw p-values: the family is every tested checkpoint of
+    every setup, and each verdict follows from the adjusted p-values."""
+    metrics = all_results["convnet"]["metrics"]
+    tested = [
+        entry["difference_by_update"][entry["updates"].index(u)]
+        for entry in metrics["setups"].values()
+        for u in entry["tests"]
+    ]
+    assert metrics["families"]["accuracy"] == len(tested)
+    adjusted = stats.holm([c["p_value"] for c in tested])
+    equivalence = stats.holm([c["equivalence"]["p_value"] for c in tested])
+    for c, p, q in zip(tested, adjusted, equivalence, strict=True):
+        assert c["p_holm"] == pytest.approx(p)
+        assert c["equivalence"]["p_holm"] == pytest.approx(q)
+        assert c["equivalence"]["verdict"] == experiment.verdict(c, p, q)
+    for entry in metrics["setups"].values():
+        assert entry["difference"] == entry["difference_by_update"][-1]
+        assert entry["tests"][-1] == entry["updates"][-1]
 
-    # A gap at the first test that has closed by the last: slower learning, same end.
-    for entry in setups.values():
-        _level(entry["difference_by_update"][0])
-    early = setups["valid-adam-0.001"]["difference_by_update"][0]
-    early["mean"], early["ci95"] = 0.05, [0.02, 0.08]
-    claim = evaluate(convnet)["convnet_gap_over_training"]
-    assert claim["holds"]
-    assert (
-        f"after {first:,} updates, with Adam at learning rate 0.001 normal inputs lead"
-        in (claim["statement"])
+
+def test_the_verdict_prefers_equivalence_then_a_difference():
+    ahead = {"mean": 0.001}
+    assert experiment.verdict(ahead, 0.001, 0.01) == "equivalent"  # detectable, yet inside
+    assert experiment.verdict(ahead, 0.001, 0.2) == "normal_ahead"
+    assert experiment.verdict({"mean": -0.001}, 0.001, 0.2) == "inverted_ahead"
+    assert experiment.verdict(ahead, 0.2, 0.2) == "inconclusive"
+
+
+def test_the_end_claim_speaks_only_of_setups_that_flattened(record):
+    trained = setups(record)
+    for entry in trained.values():
+        for runs in entry["encodings"].values():
+            runs["plateau"]["flat"] = False
+    claim = judge(record)["convnet_end"]
+    assert claim["verdict"] == "not_converged"
+    assert "not measured here" in claim["statement"]
+
+    name, entry = next(iter(trained.items()))
+    for runs in entry["encodings"].values():
+        runs["plateau"]["flat"] = True
+    for verdict, words in [
+        ("equivalent", "does not change where the convnet ends"),
+        ("normal_ahead", "does better on normal images"),
+        ("inverted_ahead", "does better on inverted images"),
+        ("inconclusive", "cannot settle"),
+    ]:
+        entry["difference_by_update"][-1]["equivalence"]["verdict"] = verdict
+        claim = judge(record)["convnet_end"]
+        assert claim["verdict"] == verdict
+        assert list(claim["values"]["converged"]) == [name]
+        assert words in claim["statement"]
+        final = entry["encodings"]["normal"]["final"]["mean"]
+        assert formatting.pct(final, 2) in claim["statement"]
+
+
+def test_the_per_setup_claim_lists_every_setup_with_its_verdict(record):
+    trained = setups(record)
+    for entry in trained.values():
+        entry["difference_by_update"][-1]["equivalence"]["verdict"] = "equivalent"
+    claim = judge(record)["convnet_difference"]
+    assert claim["holds"] and claim["verdict"] == "all_equivalent"
+    if len(trained) > 1:
+        assert claim["statement"].count("equivalent within the margin") == len(trained)
+    last = list(trained.values())[-1]
+    last["difference_by_update"][-1]["equivalence"]["verdict"] = "inverted_ahead"
+    claim = judge(record)["convnet_difference"]
+    assert not claim["holds"] and claim["verdict"] == "some_differ"
+    assert "inverted inputs ahead" in claim["statement"]
+
+
+def test_the_speed_claim_follows_the_updates_to_each_target(record):
+    trained = setups(record)
+    for entry in trained.values():
+        for s in entry["speed"].values():
+            s["difference"] = None
+    assert judge(record)["convnet_speed"]["verdict"] == "not_measured"
+
+    entry = next(iter(trained.values()))
+    entry["speed"]["0.98"]["difference"] = {
+        "n": 5,
+        "mean": -300.0,  # normal minus inverted: normal needs 300 fewer updates
+        "ci95": [-450.0, -150.0],
+        "p_value": 0.004,
+        "p_holm": 0.02,
+    }
+    claim = judge(record)["convnet_speed"]
+    assert claim["verdict"] == "inversion_slows" and claim["holds"]
+    assert claim["values"]["slowed"] == [next(iter(trained))]
+    entry["speed"]["0.98"]["difference"]["p_holm"] = 0.2
+    assert judge(record)["convnet_speed"]["verdict"] == "no_difference_detected"
+    entry["speed"]["0.98"]["difference"].update(mean=300.0, ci95=[150.0, 450.0], p_holm=0.02)
+    assert judge(record)["convnet_speed"]["verdict"] == "inversion_speeds"
+
+
+def test_the_curvature_claim_follows_the_measured_eigenvalues(record):
+    claim = judge(record)["convnet_curvature"]
+    plain = record["convnet"]["metrics"]["curvature"]["lambda_max"]["plain"]
+    ratio = plain["inverted"]["lambda_max"] / plain["normal"]["lambda_max"]
+    assert claim["values"]["ratio"]["plain"] == pytest.approx(ratio)
+    expected = (
+        "inverted_sharper" if ratio >= 1.25 else "normal_sharper" if ratio <= 0.8 else "alike"
     )
-    assert "changed how fast the network learned, not where it ended" in claim["statement"]
-
-    # The same gap still there at the end: no catching up is claimed.
-    final = setups["valid-adam-0.001"]["difference"]
-    final["mean"], final["ci95"] = 0.01, [0.005, 0.015]
-    claim = evaluate(convnet)["convnet_gap_over_training"]
-    assert not claim["holds"]
-    assert "not where it ended" not in claim["statement"]
-    assert "a difference remains" in claim["statement"]
-
-    # No gap even at the first test.
-    _level(early)
-    claim = evaluate(convnet)["convnet_gap_over_training"]
-    assert not claim["holds"]
-    assert claim["statement"].startswith(f"Already at the first test, after {first:,} updates")
+    assert claim["verdict"] == expected
+    plain["normal"]["lambda_max"], plain["inverted"]["lambda_max"] = 4.0, 2.0
+    claim = judge(record)["convnet_curvature"]
+    assert claim["verdict"] == "normal_sharper"
+    assert "does not carry over" in claim["statement"]
 
 
-@pytest.mark.parametrize(
-    "ci95, verdict",
-    [([0.001, 0.002], "normal inputs end ahead"), ([-0.002, -0.001], "inverted inputs end ahead")],
-)
-def test_convnet_verdict_follows_the_confidence_interval(all_results, ci95, verdict):
-    setups = all_results["convnet"]["metrics"]["setups"]
-    for entry in setups.values():
-        entry["difference"]["ci95"] = [-0.001, 0.001]
-    last = list(setups.values())[-1]
-    last["difference"]["ci95"] = ci95
-    claim = evaluate(all_results)["convnet_difference"]
-    assert not claim["holds"] and verdict in claim["statement"]
-    assert "no difference between the encodings can be told from chance with" in claim["statement"]
-    for entry in setups.values():
-        entry["difference"]["ci95"] = [-0.001, 0.001]
-    assert evaluate(all_results)["convnet_difference"]["holds"]
+def test_other_polarity_and_mixed_claims_follow_their_accuracies(record):
+    trained = setups(record)
+    for entry in trained.values():
+        for runs in entry["encodings"].values():
+            runs["other_polarity"]["mean"] = runs["final"]["mean"] - 0.5
+    assert judge(record)["convnet_other_polarity"]["verdict"] == "does_not_transfer"
+    for entry in trained.values():
+        for runs in entry["encodings"].values():
+            runs["other_polarity"]["mean"] = runs["final"]["mean"] - 0.001
+    assert judge(record)["convnet_other_polarity"]["verdict"] == "transfers"
+
+    mixed = record["convnet"]["metrics"]["mixed"]
+    claim = judge(record)["convnet_mixed"]
+    for polarity, tested in mixed["tested_on"].items():
+        assert claim["values"]["polarities"][polarity]["mixed"] == tested["mean"]
+    for tested in mixed["tested_on"].values():
+        tested["values"] = [0.1] * len(tested["values"])
+    claim = judge(record)["convnet_mixed"]
+    assert claim["verdict"] == "costs" and "pays for it" in claim["statement"]
