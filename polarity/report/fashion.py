@@ -239,7 +239,12 @@ def fashion_agrees_with_mnist(results: dict) -> Claim:
         convnet.setups(fashion["convnet"]),
         convnet.setups(mnist["convnet"]),
     )
-    setups = [name for name in fashion_setups if name in mnist_setups]
+    setups = [  # the same setup, trained as long on both data sets
+        name
+        for name in fashion_setups
+        if name in mnist_setups
+        and fashion_setups[name]["updates"][-1] == mnist_setups[name]["updates"][-1]
+    ]
     if not shared or not setups:
         raise MissingData("a sweep checkpoint or convnet setup both data sets share")
 
