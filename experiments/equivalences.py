@@ -27,7 +27,7 @@ layer outputs carry the offset W·1, which costs digits in the batch mean and gr
 chaotically through training. The same pairs are therefore also trained for a few
 updates in float64, where the algebra can be seen to hold. The float32 pairs are also
 compared after that many updates, so the two precisions meet at the same update count
-(cheaper than training float64, three times slower, as far as float32).
+(cheaper than training float64, more than twice as slow, as far as float32).
 
 Dropout is left out of these networks: it adds nothing to the algebra.
 """
