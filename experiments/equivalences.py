@@ -62,7 +62,7 @@ class Config:
     train_images: int = 60000
     test_images: int = 10000
     statistics_batch: int = 1000  # test images per batch when comparing in training mode
-    float64_updates: int = 50  # the pairs trained again in float64, briefly: it is 3x slower
+    float64_updates: int = 50  # the pairs trained again in float64, briefly: over twice as slow
 
 
 PROFILES = {
