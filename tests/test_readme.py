@@ -77,12 +77,6 @@ def test_readme_numbers_come_from_the_results_of_record():
         f"keeps all {equivalences['metrics']['test_images']:,} of its test predictions",
         f"({absorption['conv_same_zero_padding']['predictions_changed']} predictions change)",
     ]
-    fashion = json.loads((paths.RESULTS_OF_RECORD / "fashion.json").read_text())
-    fashion_trials = fashion["metrics"]["replication"]["metrics"]["independent_trials"]
-    expected.append(
-        f"{fashion_trials['difference']['mean'] * 100:.1f} points in "
-        f"{fashion_trials['difference']['n']} paired trials"
-    )
     paragraph = _answer_paragraph()
     for text in expected:
         assert text in paragraph, f"README answer should say {text!r}"
@@ -110,14 +104,14 @@ def test_readme_absorption_sentence_rests_on_claims_that_hold():
     assert claims["same_padding_breaks_absorption"]["holds"]
 
 
-def test_readme_fashion_sentence_rests_on_claims_that_hold():
-    record = json.loads((paths.RESULTS_OF_RECORD / "fashion.json").read_text())
-    claims = evaluate({"fashion": record})
+def test_readme_leaves_fashion_mnist_s_agreement_to_the_article():
+    """Whether Fashion-MNIST agrees with MNIST is a claim the results decide; the README
+    names the claim and asserts no outcome."""
     paragraph = _answer_paragraph()
-    assert "inversion costs softmax regression" in paragraph
-    assert claims["fashion_trials_difference"]["holds"]
-    assert "no difference that can be told from chance" in paragraph
-    assert claims["fashion_convnet_difference"]["holds"]
+    sentence = paragraph.split("**Fashion-MNIST**", 1)[1].split(". ", 1)[0]
+    assert "fashion_agrees_with_mnist" in sentence
+    assert "not assumed but tested" in sentence
+    assert not re.search(r"\b(agrees|disagrees)\b", sentence.replace("whether it agrees", ""))
 
 
 def test_readme_convnet_sentence_rests_on_claims_that_hold():

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from polarity.report.base import Claim, FigureSpec, Section, TableSpec, need, predicate
-from polarity.report.draw import panels
 from polarity.report.mechanism import curvature
 from polarity.style import COLUMN_WIDTH, REFERENCE_COLOUR
 
@@ -33,6 +34,19 @@ MIRROR_COLOURS = {
     ("batch_norm", "batch_statistics"): "#0072B2",
 }
 PRECISIONS = {"float32": "mirrored_training", "float64": "mirrored_training_float64"}
+
+
+def worst_at(pair: dict, mode: str, update: int) -> tuple[float | None, int | None]:
+    """A mirrored pair's largest logit difference and changed predictions after `update`
+    updates, each at its worst seed; None where the pair was not compared then."""
+    if update not in pair["updates"]:
+        return None, None
+    k = pair["updates"].index(update)
+    m = pair["modes"][mode]
+    return (
+        max(r[k] for r in m["max_abs_logit_difference"]),
+        max(r[k] for r in m["predictions_changed"]),
+    )
 
 
 def worst_at_last_update(pair: dict, mode: str) -> tuple[float, int]:
@@ -118,6 +132,8 @@ def batch_norm_mirrors_training(results: dict) -> Claim:
     bn64, _ = worst_at_last_update(exact["batch_norm"], "batch_statistics")
     plain64, _ = worst_at_last_update(exact["without_batch_norm"], "running_statistics")
     bn32, bn32_changed = worst_at_last_update(single["batch_norm"], "batch_statistics")
+    same = exact["batch_norm"]["updates"][-1]  # float32 where float64 stops, if compared
+    bn32_same, bn32_same_changed = worst_at(single["batch_norm"], "batch_statistics", same)
     plain32, plain32_changed = worst_at_last_update(
         single["without_batch_norm"], "running_statistics"
     )
@@ -131,6 +147,8 @@ def batch_norm_mirrors_training(results: dict) -> Claim:
                 "batch_norm_changed": bn32_changed,
                 "without": plain32,
                 "without_changed": plain32_changed,
+                "batch_norm_at_float64_updates": bn32_same,
+                "batch_norm_changed_at_float64_updates": bn32_same_changed,
             },
             "updates": {
                 "float64": exact["batch_norm"]["updates"][-1],
@@ -173,39 +191,68 @@ def running_statistics_break_the_mirror(results: dict) -> Claim:
 # --- Figure -------------------------------------------------------------------------------
 
 
+QUANTITIES = {
+    "max_abs_logit_difference": "largest logit difference",
+    "predictions_changed": "test predictions changed",
+}
+
+
 def draw_mirrored_training(result: dict) -> plt.Figure:
+    """Small multiples: one column per case, the logit difference on a log axis above the
+    predictions changed on a linear axis from zero (a count can be 0, a log axis cannot
+    show it). Float32 pairs from the first update count where float64 ones exist, so the
+    two precisions meet there."""
     metrics = result["metrics"]
     pairs, exact = metrics["mirrored_training"], metrics["mirrored_training_float64"]
-    fig, axes = panels(2, 2 * COLUMN_WIDTH, 2.3)
-    quantities = (
-        ("max_abs_logit_difference", "largest logit difference"),
-        ("predictions_changed", f"test predictions changed (of {metrics['test_images']:,})"),
+    fig, axes = plt.subplots(
+        2,
+        len(MIRROR_COLOURS),
+        figsize=(2 * COLUMN_WIDTH, 3.6),
+        squeeze=False,
+        constrained_layout=True,
+        sharex=True,
     )
-    for ax, (quantity, label) in zip(axes[0], quantities, strict=True):
-        for (pair, mode), colour in MIRROR_COLOURS.items():
-            name = MIRROR_CASES[(pair, mode)]
-            updates = pairs[pair]["updates"]
-            runs = np.asarray(pairs[pair]["modes"][mode][quantity], dtype=float)
-            ax.plot(
-                updates, runs.mean(axis=0), color=colour, marker="o", markersize=2.5, label=name
-            )
+    for column, ((pair, mode), colour) in enumerate(MIRROR_COLOURS.items()):
+        brief = exact[pair]
+        start = brief["updates"][0]
+        updates = np.asarray(pairs[pair]["updates"])
+        shown = updates >= start
+        for ax, quantity in zip(axes[:, column], QUANTITIES, strict=True):
+            runs = np.asarray(pairs[pair]["modes"][mode][quantity], dtype=float)[:, shown]
+            ax.plot(updates[shown], runs.mean(axis=0), color=colour, marker="o", markersize=2.5)
             ax.fill_between(
-                updates, runs.min(axis=0), runs.max(axis=0), color=colour, alpha=0.2, linewidth=0
-            )
-            brief = exact[pair]
-            ax.plot(
-                brief["updates"],
-                [max(r[-1] for r in brief["modes"][mode][quantity])],
+                updates[shown],
+                runs.min(axis=0),
+                runs.max(axis=0),
                 color=colour,
+                alpha=0.2,
+                linewidth=0,
+            )
+            worst64 = max(r[-1] for r in brief["modes"][mode][quantity])
+            ax.plot(
+                brief["updates"][-1:],
+                [worst64],
+                color=REFERENCE_COLOUR,
                 marker="*",
                 markersize=7,
                 linestyle="none",
+                clip_on=False,  # a count of 0 sits on the axis and must stay whole
             )
-        ax.set_yscale("symlog" if quantity == "predictions_changed" else "log")
-        ax.set_xlabel("updates (batch 100)")
-        ax.set_ylabel(label)
-    axes[0][0].plot([], [], color=REFERENCE_COLOUR, marker="*", linestyle="none", label="float64")
-    axes[0][0].legend(loc="lower right", frameon=False)
+            if quantity == "predictions_changed":
+                ax.set_ylim(bottom=0)
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            elif worst64 > 0 and runs.min() > 0:
+                ax.set_yscale("log")
+            # else: a logit difference of exactly 0 stays on a linear axis, where it shows.
+        axes[0][column].set_title(MIRROR_CASES[(pair, mode)], color=colour)
+        axes[1][column].set_xlabel("updates (batch 100)")
+    axes[0][0].set_ylabel(QUANTITIES["max_abs_logit_difference"])
+    axes[1][0].set_ylabel(f"predictions changed\n(of {metrics['test_images']:,} test images)")
+    handles = [
+        Line2D([], [], color=REFERENCE_COLOUR, marker="o", markersize=2.5, label="float32"),
+        Line2D([], [], color=REFERENCE_COLOUR, marker="*", linestyle="none", label="float64"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
     return fig
 
 
@@ -215,19 +262,21 @@ def alt_mirrored_training(result: dict) -> str:
     parts = []
     for pair, mode in MIRROR_COLOURS:
         final, changed = worst_at_last_update(pairs[pair], mode)
-        brief, _ = worst_at_last_update(exact[pair], mode)
+        start = exact[pair]["updates"][-1]
+        brief, brief_changed = worst_at_last_update(exact[pair], mode)
+        same, same_changed = worst_at(pairs[pair], mode, start)
         parts.append(
-            f"{MIRROR_CASES[(pair, mode)]}: largest logit difference {final:.2g} and up to "
-            f"{changed} "
-            f"predictions changed after {pairs[pair]['updates'][-1]} updates "
-            f"({brief:.2g} in float64 after {exact[pair]['updates'][-1]})"
+            f"{MIRROR_CASES[(pair, mode)]}: after {start} updates, largest logit difference "
+            f"{brief:.2g} and {brief_changed} predictions changed in float64"
+            + (f", {same:.2g} and {same_changed} in float32" if same is not None else "")
+            + f"; after {pairs[pair]['updates'][-1]} updates in float32, {final:.2g} and up "
+            f"to {changed}"
         )
     return (
-        "Two line charts against training updates, on log scales: the largest difference "
-        "between the logits of a network trained on normal images and its mirror trained on "
-        "inverted images, and the number of test predictions on which they disagree; "
-        + "; ".join(parts)
-        + "."
+        "Small multiples against training updates, one column per case: above, on a log "
+        "axis, the largest difference between the logits of a network trained on normal "
+        "images and its mirror trained on inverted images; below, on a linear axis from "
+        "zero, the number of test predictions on which they disagree; " + "; ".join(parts) + "."
     )
 
 

@@ -1,13 +1,24 @@
 """Fashion-MNIST: the measurements that decide the MNIST answer, repeated with the same
 code. The fashion experiment stores each part in the envelope of the MNIST experiment it
-repeats, so this section judges and draws them with the MNIST sections' own functions."""
+repeats, so this section judges and draws them with the MNIST sections' own functions.
+Its own claims: the sweep at each encoding's best rate after each budget, the learning rates
+at which inverted inputs are ahead and what the curvature says about them, and whether
+Fashion-MNIST agrees with MNIST, by a predicate stated in `fashion_agrees_with_mnist`."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from polarity import stats
 from polarity.report import convnet, mechanism, replication
-from polarity.report.base import POLARITIES, Section, TableSpec
+from polarity.report.base import (
+    POLARITIES,
+    Claim,
+    MissingData,
+    Section,
+    TableSpec,
+    paired_verdict,
+)
 from polarity.report.scope import scoped
 
 DATASET = "fashion-mnist"
@@ -25,6 +36,287 @@ def _on_fashion(claim_fn):
 
     fashion_claim.__name__ = f"{PREFIX}_{claim_fn.__name__}"
     return fashion_claim
+
+
+# --- Claims of its own ----------------------------------------------------------------------
+
+
+def _at_best(sweep: dict, checkpoint: int) -> dict:
+    """Normal minus inverted after `checkpoint` updates, each encoding at the rate its
+    validation accuracy chose there."""
+    diff = sweep["comparisons"]["normal_minus_inverted_at_best"][str(checkpoint)]
+    best = {e: sweep["best"][e][str(checkpoint)] for e in POLARITIES}
+    return {
+        "updates": checkpoint,
+        "rate": {e: best[e]["learning_rate"] for e in POLARITIES},
+        "chosen_on": best["normal"].get("chosen_on", "test"),
+        "accuracy": {e: best[e]["mean"] for e in POLARITIES},
+        "difference": diff["mean"],
+        "ci95": diff["ci95"],
+        "p_value": diff["p_value"],
+        "n_seeds": diff["n"],
+        "verdict": paired_verdict(diff),
+    }
+
+
+def fashion_gap_at_best_rates(results: dict) -> Claim:
+    """After each checkpoint of Fashion-MNIST's sweep, normal minus inverted test accuracy,
+    each encoding at its own best rate chosen on validation images: which is ahead, at every
+    budget or only at some."""
+    sweep = parts(results)["sweep"]["metrics"]
+    if "normal_minus_inverted_at_best" not in sweep["comparisons"]:
+        raise MissingData("normal_minus_inverted_at_best")
+    budgets = [_at_best(sweep, k) for k in sweep["grid"]["checkpoints"]]
+    verdicts = {b["verdict"] for b in budgets}
+    verdict = f"{verdicts.pop()}_at_every_budget" if len(verdicts) == 1 else "depends_on_budget"
+    return Claim(
+        "fashion_gap_at_best_rates",
+        verdict,
+        verdict == "normal_ahead_at_every_budget",
+        {"budgets": budgets, "first": budgets[0], "last": budgets[-1]},
+        verdicts=(
+            "normal_ahead_at_every_budget",
+            "inverted_ahead_at_every_budget",
+            "inconclusive_at_every_budget",
+            "depends_on_budget",
+        ),
+    )
+
+
+def rate_by_rate(sweep: dict, checkpoint: int) -> list[dict]:
+    """At every rate of the grid, normal minus inverted test accuracy after `checkpoint`
+    updates, paired by seed (each seed's batches are shared by both encodings)."""
+    k = sweep["grid"]["checkpoints"].index(checkpoint)
+    accuracy = sweep["accuracy"]
+    rows = []
+    for i, rate in enumerate(sweep["grid"]["learning_rates"]):
+        normal, inverted = ([seed[k] for seed in accuracy[e]["per_seed"][i]] for e in POLARITIES)
+        diff = stats.paired_difference(normal, inverted)
+        rows.append(
+            {
+                "learning_rate": rate,
+                # The same mean as diff's, summed here so it stays traced to the per-seed
+                # accuracies it comes from (tests/test_numbers.py).
+                "difference": sum(a - b for a, b in zip(normal, inverted, strict=True))
+                / len(normal),
+                "ci95": diff["ci95"],
+                "verdict": paired_verdict(diff),
+            }
+        )
+    return rows
+
+
+def second_curvature(conditioning: dict) -> dict:
+    """Per polarity, the largest and second curvature of the loss at initialisation,
+    lambda_1(H) and lambda_2(H) = lambda_2(M)/10, and the scale-free lambda_1/lambda_2."""
+    encodings = conditioning["metrics"]["encodings"]
+    return {
+        e: {
+            "lambda_1": encodings[e]["hessian_lambda_max"],
+            "lambda_2": encodings[e]["second_moment_lambda_2"] / 10,
+            "lambda_ratio": encodings[e]["lambda_ratio"],
+            "stability_edge": encodings[e]["stability_edge"],
+        }
+        for e in POLARITIES
+    }
+
+
+def _inverted_ahead_rates(sweep: dict, checkpoint: int) -> list[float]:
+    return [
+        row["learning_rate"]
+        for row in rate_by_rate(sweep, checkpoint)
+        if row["verdict"] == "inverted_ahead"
+    ]
+
+
+def fashion_inverted_ahead_at_small_rates(results: dict) -> Claim:
+    """After the sweep's longest training, the rates at which inverted inputs are ahead
+    (paired 95 % CI of normal minus inverted below zero), and whether the curvature explains
+    it. Verdicts:
+
+    - `small_rates_larger_lambda_2`: inverted is ahead at the grid's smallest rates and only
+      there (a run from the smallest rate up), all of them below both stability edges, where
+      gradient descent is stable in every direction and moves along each at a speed
+      proportional to its curvature; and the inverted loss's second curvature lambda_2(H) is
+      larger than the normal one's;
+    - `small_rates_unexplained`: the same run of small rates, but lambda_2(H) is not larger
+      or some of those rates lie past an edge;
+    - `elsewhere`: inverted is ahead at some rates that are not such a run;
+    - `nowhere`: at no rate of the grid.
+    """
+    p = parts(results)
+    sweep = p["sweep"]["metrics"]
+    checkpoint = mechanism.last_checkpoint(sweep)
+    rows = rate_by_rate(sweep, checkpoint)
+    rates = [row["learning_rate"] for row in rows]
+    ahead_rates = [row["learning_rate"] for row in rows if row["verdict"] == "inverted_ahead"]
+    curvature = second_curvature(p["conditioning"])
+    edges = [curvature[e]["stability_edge"] for e in POLARITIES]
+    lambda_2_ratio = curvature["inverted"]["lambda_2"] / curvature["normal"]["lambda_2"]
+    from_smallest = ahead_rates == rates[: len(ahead_rates)]
+    if not ahead_rates:
+        verdict = "nowhere"
+    elif not from_smallest:
+        verdict = "elsewhere"
+    elif max(ahead_rates) < min(edges) and lambda_2_ratio > 1:
+        verdict = "small_rates_larger_lambda_2"
+    else:
+        verdict = "small_rates_unexplained"
+    normal_ahead = [row["learning_rate"] for row in rows if row["verdict"] == "normal_ahead"]
+    values = {
+        "updates": checkpoint,
+        "n_seeds": sweep["grid"]["n_seeds"],
+        "ahead_rates": ahead_rates,
+        "largest_gap": min(
+            (row for row in rows if row["verdict"] == "inverted_ahead"),
+            key=lambda row: row["difference"],
+            default=None,
+        ),
+        "first_normal_ahead": min(
+            (r for r in normal_ahead if not ahead_rates or r > max(ahead_rates)), default=None
+        ),
+        "by_rate": rows,
+        "curvature": curvature,
+        "lambda_2_ratio": lambda_2_ratio,
+        "largest_ahead_over_edge": (
+            max(ahead_rates) / curvature["inverted"]["stability_edge"] if ahead_rates else None
+        ),
+        "mnist": None,
+    }
+    # MNIST's measurement of the same, where its sweep reached the same number of updates.
+    mnist = scoped(results)
+    if "sweep" in mnist and "conditioning" in mnist:
+        mnist_sweep = mnist["sweep"]["metrics"]
+        if checkpoint in mnist_sweep["grid"]["checkpoints"]:
+            mnist_curvature = second_curvature(mnist["conditioning"])
+            values["mnist"] = {
+                "ahead_rates": _inverted_ahead_rates(mnist_sweep, checkpoint),
+                "lambda_2_ratio": mnist_curvature["inverted"]["lambda_2"]
+                / mnist_curvature["normal"]["lambda_2"],
+            }
+    return Claim(
+        "fashion_inverted_ahead_at_small_rates",
+        verdict,
+        verdict in ("small_rates_larger_lambda_2", "nowhere"),
+        values,
+        verdicts=(
+            "small_rates_larger_lambda_2",
+            "small_rates_unexplained",
+            "elsewhere",
+            "nowhere",
+        ),
+    )
+
+
+def _worse_conditioned(conditioning: dict) -> str:
+    """The polarity whose loss is worse conditioned at initialisation: larger lambda_1/lambda_2."""
+    c = second_curvature(conditioning)
+    return max(POLARITIES, key=lambda e: c[e]["lambda_ratio"])
+
+
+SETUP_KEYS = ("padding", "batch_norm", "optimizer", "learning_rate")  # what setup_label reads
+
+# The comparisons "agrees with MNIST" is judged on, in the order the text lists them.
+AGREEMENT = (
+    "trials",  # which encoding the answer's protocol puts ahead (paired 95 % CI)
+    "conditioning",  # which encoding's loss is worse conditioned, lambda_1/lambda_2
+    "best_rates",  # which is ahead at best rates, after each number of updates both ran
+    "small_rates",  # whether inverted is ahead at any rate after the longest shared training
+    "convnet",  # which is ahead at the end, for the convnet setup both trained
+)
+
+
+def fashion_agrees_with_mnist(results: dict) -> Claim:
+    """Fashion-MNIST agrees with MNIST when every comparison in AGREEMENT gives both data
+    sets the same verdict: the same paired verdict (normal ahead, inverted ahead or
+    inconclusive) of the answer's protocol, of the sweep at best rates after each number of
+    updates both sweeps reached, and of the convnet setup both trained; the same encoding
+    worse conditioned; and inverted inputs ahead at some learning rate of the grid, after the
+    longest training both sweeps reached, on both or on neither."""
+    fashion, mnist = parts(results), scoped(results)
+    fashion_sweep, mnist_sweep = fashion["sweep"]["metrics"], mnist["sweep"]["metrics"]
+    shared = [
+        k for k in fashion_sweep["grid"]["checkpoints"] if k in mnist_sweep["grid"]["checkpoints"]
+    ]
+    fashion_setups, mnist_setups = (
+        convnet.setups(fashion["convnet"]),
+        convnet.setups(mnist["convnet"]),
+    )
+    setups = [  # the same setup, trained as long on both data sets
+        name
+        for name in fashion_setups
+        if name in mnist_setups
+        and fashion_setups[name]["updates"][-1] == mnist_setups[name]["updates"][-1]
+    ]
+    if not shared or not setups:
+        raise MissingData("a sweep checkpoint or convnet setup both data sets share")
+
+    comparisons = []
+
+    def compare(kind: str, detail, mnist_verdict: str, fashion_verdict: str) -> None:
+        comparisons.append(
+            {
+                "kind": kind,
+                "detail": detail,
+                "mnist": mnist_verdict,
+                "fashion": fashion_verdict,
+                "same": mnist_verdict == fashion_verdict,
+            }
+        )
+
+    trials = {
+        name: paired_verdict(d["replication"]["metrics"]["independent_trials"]["difference"])
+        for name, d in (("mnist", mnist), ("fashion", fashion))
+    }
+    compare("trials", None, trials["mnist"], trials["fashion"])
+    compare(
+        "conditioning",
+        None,
+        _worse_conditioned(mnist["conditioning"]),
+        _worse_conditioned(fashion["conditioning"]),
+    )
+    for k in shared:
+        compare(
+            "best_rates",
+            k,
+            _at_best(mnist_sweep, k)["verdict"],
+            _at_best(fashion_sweep, k)["verdict"],
+        )
+    longest = shared[-1]
+    compare(
+        "small_rates",
+        longest,
+        "some_rate" if _inverted_ahead_rates(mnist_sweep, longest) else "never",
+        "some_rate" if _inverted_ahead_rates(fashion_sweep, longest) else "never",
+    )
+    for name in setups:
+        compare(
+            "convnet",
+            {key: fashion_setups[name][key] for key in SETUP_KEYS},
+            paired_verdict(mnist_setups[name]["difference"]),
+            paired_verdict(fashion_setups[name]["difference"]),
+        )
+    same = [c for c in comparisons if c["same"]]
+    if len(same) == len(comparisons):
+        verdict = "agrees"
+    elif same:
+        verdict = "partly"
+    else:
+        verdict = "disagrees"
+    return Claim(
+        "fashion_agrees_with_mnist",
+        verdict,
+        verdict == "agrees",
+        {
+            "comparisons": comparisons,
+            "same": [c for c in comparisons if c["same"]],
+            "different": [c for c in comparisons if not c["same"]],
+        },
+        verdicts=("agrees", "partly", "disagrees"),
+    )
+
+
+# --- Table --------------------------------------------------------------------------------
 
 
 def fashion_rows(results: dict) -> list[dict]:
@@ -46,6 +338,8 @@ def fashion_rows(results: dict) -> list[dict]:
                 "trials_ci95_low": trials["ci95"][0],
                 "trials_ci95_high": trials["ci95"][1],
                 "hessian_lambda_max": curvature["hessian_lambda_max"],
+                "hessian_lambda_2": curvature["second_moment_lambda_2"] / 10,
+                "lambda_ratio": curvature["lambda_ratio"],
                 "stability_edge": curvature["stability_edge"],
                 "sweep_updates": mechanism.last_checkpoint(sweep),
                 "best_learning_rate": best["learning_rate"],
@@ -67,10 +361,10 @@ SECTION = Section(
         for fn in (
             replication.trials_difference,
             mechanism.inversion_raises_curvature,
-            mechanism.inverted_behind_at_best_rates,
             convnet.convnet_difference,
         )
-    ),
+    )
+    + (fashion_gap_at_best_rates, fashion_inverted_ahead_at_small_rates, fashion_agrees_with_mnist),
     figures=(
         replace(
             mechanism.LR_SWEEP,

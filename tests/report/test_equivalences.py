@@ -9,3 +9,68 @@ def test_equivalence_claim_fails_when_one_model_differs(all_results):
     claim = evaluate(all_results)["negation_and_centred_inversion_change_nothing"]
     assert not claim["holds"]
     assert "should leave training unchanged, but" in claim["statement"]
+
+
+# --- The mirrored-training figure ------------------------------------------------------------
+
+
+def _mirror_axes(result):
+    from polarity.report.equivalences import draw_mirrored_training
+
+    return draw_mirrored_training(result).axes
+
+
+def test_mirrored_training_figure_has_no_symlog_and_counts_start_at_zero(all_results):
+    axes = _mirror_axes(all_results["equivalences"])
+    assert {ax.get_yscale() for ax in axes} <= {"linear", "log"}
+    counts = [ax for ax in axes if ax.get_ylabel().startswith("predictions changed")]
+    assert counts, "the first column labels the counts"
+    count_row = axes[len(axes) // 2 :]
+    assert all(ax.get_yscale() == "linear" and ax.get_ylim()[0] == 0 for ax in count_row)
+
+
+def test_float32_is_drawn_only_from_where_float64_exists(all_results):
+    """A float32 comparison before the float64 pairs' update count is left out, so the two
+    precisions are drawn over the same updates."""
+    result = all_results["equivalences"]
+    metrics = result["metrics"]
+    start = metrics["mirrored_training_float64"]["batch_norm"]["updates"][0]
+    for pair in metrics["mirrored_training"].values():
+        pair["updates"] = [1, *pair["updates"]]
+        for mode in pair["modes"].values():
+            for quantity in ("max_abs_logit_difference", "predictions_changed"):
+                mode[quantity] = [[run[0], *run] for run in mode[quantity]]
+    for ax in _mirror_axes(result):
+        drawn = [x for line in ax.get_lines() for x in line.get_xdata()]
+        assert drawn and min(drawn) == start
+
+
+def test_float32_pairs_are_compared_where_float64_stops():
+    """Every profile compares the float32 pairs after the float64 pairs' update count too."""
+    from experiments import equivalences
+
+    for name, config in equivalences.PROFILES.items():
+        compared = equivalences.compared_at(config)
+        assert config.float64_updates in compared, name
+        assert compared == sorted(set(compared)) and compared[-1] == config.updates, name
+        assert set(range(config.eval_every, config.updates + 1, config.eval_every)) <= set(compared)
+
+
+def test_batch_norm_claim_compares_precisions_at_the_same_updates(all_results):
+    from polarity.report.equivalences import batch_norm_mirrors_training
+
+    metrics = all_results["equivalences"]["metrics"]
+    start = metrics["mirrored_training_float64"]["batch_norm"]["updates"][-1]
+    pair = metrics["mirrored_training"]["batch_norm"]
+    if start not in pair["updates"]:  # results from before float32 was compared there
+        values = batch_norm_mirrors_training(all_results).values["float32"]
+        assert values["batch_norm_at_float64_updates"] is None
+        pair["updates"] = [start, *pair["updates"]]
+        for mode in pair["modes"].values():
+            for quantity in ("max_abs_logit_difference", "predictions_changed"):
+                mode[quantity] = [[0.25 + i, *run] for i, run in enumerate(mode[quantity])]
+    k = pair["updates"].index(start)
+    worst = max(run[k] for run in pair["modes"]["batch_statistics"]["max_abs_logit_difference"])
+    claim = evaluate(all_results)["batch_norm_mirrors_training"]
+    assert claim["values"]["float32"]["batch_norm_at_float64_updates"] == worst
+    assert f"Compared at the same {start} updates as the float64 pair" in claim["statement"]
