@@ -63,12 +63,12 @@ class Setup:
 ADAM = 0.001  # Keras's default learning rate for Adam
 
 # The standard Keras recipe (Adam) trains until it has flattened out; plain SGD at 0.01 is
-# where inversion slowed the start most; 0.1 is the top of the SGD grid, where the mean's
-# curvature should hurt most, with and without the batch normalisation that removes it.
+# where inversion slowed the start most; batch normalisation, which removes the mean that
+# inversion lengthens, at the top of the SGD grid. Cut to fit the 45-minute budget: SGD at
+# 0.03 and 0.1 without batch normalisation, and 'same' padding (see the README).
 SETUPS = (
     Setup("valid", False, "adam", ADAM, updates=6000),
     Setup("valid", False, "sgd", 0.01),
-    Setup("valid", False, "sgd", 0.1),
     Setup("valid", True, "sgd", 0.1),
 )
 
@@ -78,8 +78,10 @@ class Config:
     dataset: str = "mnist"
     setups: tuple[Setup, ...] = SETUPS
     dropout: float = 0.5  # before the dense layer, as in the keras-io example
-    n_seeds: int = 5
-    first_seed: int = 3000
+    n_seeds: int = 6
+    # Not the pilot's seeds (3000-3004, see `design_std`): the record's outcome was not
+    # known when its design was fixed.
+    first_seed: int = 3100
     eval_every: int = 300
     batch_size: int = 100
     train_images: int = 60000  # the smoke profile uses fewer training...
@@ -88,18 +90,23 @@ class Config:
     # images) are below what separates two seeds of one encoding and matter to nobody
     # choosing an encoding.
     margin: float = 0.002
-    # The checkpoints tested in every setup that reaches them, besides each setup's last.
-    tested_at: tuple[int, ...] = (300, 1800)
-    # A run has flattened out when its mean accuracy rose by less than `plateau_gain` over
-    # its last `plateau_window` updates.
+    # The checkpoints tested in every setup that reaches them, besides each setup's last:
+    # 1,800 updates is the budget every setup shares.
+    tested_at: tuple[int, ...] = (1800,)
+    # A run has flattened out when its mean accuracy rose by less than `plateau_gain` (the
+    # margin) over its last `plateau_window` updates (two and a half epochs).
     plateau_window: int = 1500
-    plateau_gain: float = 0.001
+    plateau_gain: float = 0.002
     # Mixed training: each seed's convnet on the training images and their inversions.
-    mixed: Setup | None = Setup("valid", False, "adam", ADAM, updates=1800)
-    # The Hessian at initialisation: on this many training images, for the first seed.
-    curvature_images: int = 2000
-    # The paired standard deviation the seeds were sized with (see `design`).
-    design_std: float = 0.0015
+    mixed: Setup | None = Setup("valid", False, "adam", ADAM, updates=1200)
+    # The Hessian at initialisation: on this many training images, for this many seeds.
+    curvature_images: int = 1000
+    curvature_seeds: int = 3
+    curvature_tolerance: float = 1e-3  # relative; looser tolerances stopped short of lambda_max
+    # The paired standard deviation the seeds were sized with (`design`): a pilot of the
+    # Adam setup (seeds 3000-3004, 6,000 updates), the mean of its paired standard
+    # deviations over the last five tests (4,800 to 6,000 updates), 0.089 points.
+    design_std: float = 0.0009
 
 
 PROFILES = {
@@ -113,6 +120,7 @@ PROFILES = {
         plateau_window=20,
         mixed=Setup("valid", False, "adam", ADAM, updates=40),
         curvature_images=200,
+        curvature_seeds=1,
     ),
     "quick": Config(
         setups=(Setup("valid", False, "adam", ADAM, updates=100),),
@@ -121,8 +129,9 @@ PROFILES = {
         test_images=2000,
         tested_at=(50,),
         plateau_window=50,
-        mixed=None,
+        mixed=Setup("valid", False, "adam", ADAM, updates=100),
         curvature_images=500,
+        curvature_seeds=2,
     ),
     "full": Config(),
 }
@@ -319,22 +328,35 @@ def design(config: Config, family: int) -> dict:
 
 
 def curvature(config: Config, train: data.Split) -> dict:
-    """The largest Hessian eigenvalue of the loss at initialisation (first seed, dropout
-    off) on the first `curvature_images` training images, per polarity, without and with
-    batch normalisation, and the stability edge 2 / lambda of plain gradient descent."""
+    """The largest Hessian eigenvalue of the loss at initialisation (dropout off) on the
+    first `curvature_images` training images, for the first `curvature_seeds` seeds, per
+    polarity, without and with batch normalisation; and the stability edge 2 / lambda of
+    plain gradient descent at their mean. The initial weights move lambda by a factor of
+    two from seed to seed, the number of images (200 or 2,000) by a few per cent."""
     x = train.images[: config.curvature_images]
     y = train.labels[: config.curvature_images].astype(np.int32)
+    seeds = [config.first_seed + s for s in range(config.curvature_seeds)]
     measured = {}
     for batch_norm in (False, True):
         key = "batch_norm" if batch_norm else "plain"
         measured[key] = {}
         for encoding in POLARITIES:
-            keras.utils.set_random_seed(config.first_seed)
-            model = mnist_convnet(config.setups[0].padding, batch_norm, 0.0)
             inputs = data.encode(x, encoding).reshape(-1, *x.shape[1:], 1)
-            top = hessian.largest_eigenvalue(model, inputs, y)
-            measured[key][encoding] = {**top, "stability_edge": 2.0 / top["lambda_max"]}
-    return {"images": len(x), "seed": config.first_seed, "lambda_max": measured}
+            values, products = [], 0
+            for seed in seeds:  # each seed's initial weights, as its training run starts
+                keras.utils.set_random_seed(seed)
+                model = mnist_convnet(config.setups[0].padding, batch_norm, 0.0)
+                top = hessian.largest_eigenvalue(model, inputs, y, config.curvature_tolerance)
+                values.append(top["lambda_max"])
+                products += top["hessian_vector_products"]
+            mean = float(np.mean(values))
+            measured[key][encoding] = {
+                "lambda_max": mean,
+                "values": values,
+                "stability_edge": 2.0 / mean,
+                "hessian_vector_products": products,
+            }
+    return {"images": len(x), "seeds": seeds, "lambda_max": measured}
 
 
 def train_mixed(config: Config, train: data.Split, test: data.Split, advance) -> dict:

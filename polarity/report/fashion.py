@@ -222,7 +222,7 @@ AGREEMENT = (
     "conditioning",  # which encoding's loss is worse conditioned, lambda_1/lambda_2
     "best_rates",  # which is ahead at best rates, after each number of updates both ran
     "small_rates",  # whether inverted is ahead at any rate after the longest shared training
-    "convnet",  # which is ahead at the end, for the convnet setup both trained
+    "convnet",  # the convnet setup both trained, at the longest checkpoint both tested
 )
 
 
@@ -242,12 +242,12 @@ def fashion_agrees_with_mnist(results: dict) -> Claim:
         convnet.setups(fashion["convnet"]),
         convnet.setups(mnist["convnet"]),
     )
-    setups = [  # the same setup, trained as long on both data sets
-        name
+    setups = {  # the same setup, compared at the longest checkpoint both data sets tested
+        name: max(set(fashion_setups[name]["tests"]) & set(mnist_setups[name]["tests"]))
         for name in fashion_setups
         if name in mnist_setups
-        and fashion_setups[name]["updates"][-1] == mnist_setups[name]["updates"][-1]
-    ]
+        and set(fashion_setups[name]["tests"]) & set(mnist_setups[name]["tests"])
+    }
     if not shared or not setups:
         raise MissingData("a sweep checkpoint or convnet setup both data sets share")
 
@@ -289,12 +289,12 @@ def fashion_agrees_with_mnist(results: dict) -> Claim:
         "some_rate" if _inverted_ahead_rates(mnist_sweep, longest) else "never",
         "some_rate" if _inverted_ahead_rates(fashion_sweep, longest) else "never",
     )
-    for name in setups:
+    for name, update in setups.items():
         compare(
             "convnet",
-            {key: fashion_setups[name][key] for key in SETUP_KEYS},
-            paired_verdict(mnist_setups[name]["difference"]),
-            paired_verdict(fashion_setups[name]["difference"]),
+            {**{key: fashion_setups[name][key] for key in SETUP_KEYS}, "updates": update},
+            convnet.tested(mnist_setups[name], update)["verdict"],
+            convnet.tested(fashion_setups[name], update)["verdict"],
         )
     same = [c for c in comparisons if c["same"]]
     if len(same) == len(comparisons):
