@@ -149,7 +149,11 @@ def convnet_speed(results: dict) -> Claim:
                 "ci95": d["ci95"] if d else None,
                 "p_holm": d["p_holm"] if d else None,
             }
-        per_setup[name] = {"label": setup_label(entry), "targets": targets}
+        per_setup[name] = {
+            "label": setup_label(entry),
+            "targets": targets,
+            "runs": entry["encodings"]["normal"]["final"]["n"],
+        }
     found = {t["verdict"] for s in per_setup.values() for t in s["targets"].values()}
     if "normal_faster" in found and "inverted_faster" in found:
         verdict = "mixed"
