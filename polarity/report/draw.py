@@ -10,8 +10,9 @@ from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 
 def in_percent(axis) -> None:
-    """Label an axis of proportions in per cent, as the text speaks of accuracy."""
-    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    """Label an axis of proportions in per cent, as the text speaks of accuracy; decimals
+    only where the axis spans a few points (a zoomed panel)."""
+    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
 
 
 def panels(count: int, width: float, height: float, **options):
