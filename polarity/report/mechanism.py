@@ -4,6 +4,7 @@ and the learning-rate sweep that tests its prediction."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MultipleLocator
 
 from polarity.formatting import pct
 from polarity.report.base import (
@@ -356,6 +357,7 @@ def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
         axes[0][k].set_title(f"after {checkpoint:,} updates")
         axes[0][k].set_ylim(0, 1)
         axes[1][k].set_ylim(top - ZOOM_BELOW_TOP, top + ZOOM_BELOW_TOP / 8)
+        axes[1][k].yaxis.set_major_locator(MultipleLocator(0.01))  # whole points
         axes[1][k].set_xlabel("learning rate (log scale)")
     axes[0][0].set_ylabel("test accuracy")
     axes[1][0].set_ylabel("test accuracy, zoomed")
