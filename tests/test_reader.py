@@ -10,7 +10,11 @@ owner, so it stays visible until that section is rewritten.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import re
+import subprocess
+import threading
 from html.parser import HTMLParser
 
 import pytest
@@ -18,7 +22,7 @@ import pytest
 from polarity import paths
 from polarity.article import build
 from polarity.render import render
-from tests.conftest import copy_quarto_project
+from tests.conftest import copy_quarto_project, require_tool
 
 pytestmark = pytest.mark.slow  # builds and renders the report of record (about 15 s)
 
@@ -172,13 +176,21 @@ def test_the_reader_drops_tables_provenance_and_contents():
 # --- The report of record ---------------------------------------------------------------------
 
 
+ARTIFACTS = paths.BUILD / "artifacts"
+
+
 @pytest.fixture(scope="module")
-def record_html(tmp_path_factory) -> str:
+def record(tmp_path_factory):
+    """The report of record, built and rendered by the fallback in a throwaway project."""
     root = tmp_path_factory.mktemp("record")
     copy_quarto_project(root)
     build(paths.RESULTS_OF_RECORD, root / "report")
-    rendered = render(root, paths.RESULTS_OF_RECORD, "fallback")
-    return rendered.html.read_text()
+    return render(root, paths.RESULTS_OF_RECORD, "fallback")
+
+
+@pytest.fixture(scope="module")
+def record_html(record) -> str:
+    return record.html.read_text()
 
 
 @pytest.fixture(scope="module")
@@ -238,3 +250,43 @@ def test_no_sentence_of_the_article_runs_past_60_words(blocks):
         if owners:
             pytest.xfail(f"{len(long)} long sentences, all in sections owned by {owners}")
     assert not long, [f"{section}: {words(s)} words: {s[:120]}…" for section, s in long]
+
+
+# --- What the asker sees first, kept as artifacts ----------------------------------------------
+
+
+@pytest.mark.browser
+def test_first_screen_of_the_html_shows_the_whole_answer_box(record):
+    chromium = require_tool("chromium")
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM_ARGS
+
+    site = record.html.parent.parent
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/report/index.html")
+            box = page.locator(".callout-note").bounding_box()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "record-first-screen.png"))
+            browser.close()
+    finally:
+        server.shutdown()
+    assert box is not None and box["y"] + box["height"] <= 900, box  # no scrolling needed
+    assert (ARTIFACTS / "record-first-screen.png").stat().st_size > 10_000
+
+
+def test_first_page_of_the_pdf_is_kept_as_an_artifact(record):
+    pdftoppm = require_tool("pdftoppm")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = ARTIFACTS / "record-pdf-page"
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(record.pdf), stem],
+        check=True,
+    )
+    assert stem.with_suffix(".png").stat().st_size > 10_000

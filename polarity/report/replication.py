@@ -233,7 +233,9 @@ def draw_weight_change_maps(result: dict) -> plt.Figure:
             ax.contour(idle, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=0.8)
         ax.set_title(encoding)
         ax.set_axis_off()
-    fig.colorbar(image, ax=axes[0], shrink=0.9, label="largest change of a weight\n(over the 10 classes)")
+    fig.colorbar(
+        image, ax=axes[0], shrink=0.9, label="largest change of a weight\n(over the 10 classes)"
+    )
     return fig
 
 

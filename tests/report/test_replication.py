@@ -60,7 +60,8 @@ def test_an_inconclusive_difference_says_so(results):
     trials["difference"]["ci95"] = [-0.01, 0.02]
     claim = evaluate(results)["trials_difference"]
     assert not claim["holds"]
-    assert "across independent trials the encodings cannot be told apart" in claim["statement"].lower()
+    statement = claim["statement"].lower()
+    assert "across independent trials the encodings cannot be told apart" in statement
 
 
 def test_answer_inside_the_prediction_intervals_says_it_reproduces(results):
