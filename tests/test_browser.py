@@ -85,10 +85,9 @@ def test_first_screen_shows_the_answer_and_is_kept_as_an_artifact(page, site_url
     page.goto(site_url, wait_until="load")
     box = page.locator(".callout-note").bounding_box()
     assert box is not None and box["y"] < 1400  # visible without scrolling
-    artifacts = paths.BUILD / "test-artifacts"
-    artifacts.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(artifacts / "first-screen.png"))
-    assert (artifacts / "first-screen.png").stat().st_size > 10_000
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # beside the others (build/artifacts)
+    page.screenshot(path=str(ARTIFACTS / "first-screen.png"))
+    assert (ARTIFACTS / "first-screen.png").stat().st_size > 10_000
 
 
 def test_no_chromium_means_skip_locally_but_fail_in_ci(monkeypatch):

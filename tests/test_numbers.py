@@ -188,6 +188,8 @@ LISTED_IN_TEMPLATE = {
     "1.175": "LeNet-5's ink value, quoted from LeCun et al. (1998)",
     "0.1307": "the common normalisation constant, quoted",
     "0.3081": "the common normalisation constant, quoted",
+    "90": "the glossary: 92 % against 90 % is 2 points; the 90 % interval of two one-sided tests",
+    "92": "the glossary's example of a difference of 2 percentage points (92 % against 90 %)",
     "1998": "a citation year",
     "2017": "a citation year",
 }

@@ -60,7 +60,7 @@ def draw_mean_images(result: dict) -> plt.Figure:
             ax.contour(mean_image == 0, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=0.8)
         ax.set_title(f"{DATASETS[name]}\n{entry['never_inked_pixels']} pixels never inked")
         ax.set_axis_off()
-    fig.colorbar(image, ax=axes[0], shrink=0.9, label="mean pixel value")
+    fig.colorbar(image, ax=axes[0], shrink=0.9, label="mean grey level\n(0 background, 1 ink)")
     return fig
 
 

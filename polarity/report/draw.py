@@ -9,9 +9,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 
-def in_percent(axis) -> None:
+def in_percent(axis, decimals: int = 0) -> None:
     """Label an axis of proportions in per cent, as the text speaks of accuracy."""
-    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=decimals))
 
 
 def panels(count: int, width: float, height: float, **options):

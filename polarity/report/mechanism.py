@@ -4,6 +4,7 @@ and the learning-rate sweep that tests its prediction."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MultipleLocator
 
 from polarity.formatting import pct
 from polarity.report.base import (
@@ -18,16 +19,11 @@ from polarity.report.base import (
     paired_verdict,
     predicate,
 )
-from polarity.style import COLUMN_WIDTH
+from polarity.report.draw import in_percent
+from polarity.style import ENCODING_COLOURS, TEXT_WIDTH
 
 # The sweep's encodings come in negation pairs with identical curves; one of each is shown.
 SWEEP_SHOWN = ("normal", "inverted", "centred", "standardised")
-SWEEP_COLOURS = {
-    "normal": "#0072B2",
-    "inverted": "#D55E00",
-    "centred": "#009E73",
-    "standardised": "#CC79A7",
-}
 SWEEP_MARKERS = {"normal": "o", "inverted": "s", "centred": "^", "standardised": "D"}
 
 
@@ -330,7 +326,7 @@ def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
     fig, axes = plt.subplots(
         2,
         len(checkpoints),
-        figsize=(2 * COLUMN_WIDTH, 4.4),
+        figsize=(TEXT_WIDTH, 4.4),
         squeeze=False,
         constrained_layout=True,
         sharex="col",
@@ -344,7 +340,7 @@ def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
                 top = max(top, max(mean))
                 low = [row[k][0] for row in entry["ci95"]]
                 high = [row[k][1] for row in entry["ci95"]]
-                colour = SWEEP_COLOURS[encoding]
+                colour = ENCODING_COLOURS[encoding]
                 ax.plot(
                     rates,
                     mean,
@@ -357,12 +353,14 @@ def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
                 if encoding in edges and rates[0] <= edges[encoding] <= rates[-1]:
                     ax.axvline(edges[encoding], color=colour, linestyle=":", linewidth=0.9)
             ax.set_xscale("log")
+            in_percent(ax.yaxis)
         axes[0][k].set_title(f"after {checkpoint:,} updates")
         axes[0][k].set_ylim(0, 1)
         axes[1][k].set_ylim(top - ZOOM_BELOW_TOP, top + ZOOM_BELOW_TOP / 8)
-        axes[1][k].set_xlabel("learning rate")
+        axes[1][k].yaxis.set_major_locator(MultipleLocator(0.01))  # whole points
+        axes[1][k].set_xlabel("learning rate (log scale)")
     axes[0][0].set_ylabel("test accuracy")
-    axes[1][0].set_ylabel("test accuracy (zoomed)")
+    axes[1][0].set_ylabel("test accuracy, zoomed")
     axes[0][-1].legend(loc="lower left", frameon=False)
     return fig
 

@@ -130,7 +130,7 @@ def draw_answer_learning_curves(result: dict) -> plt.Figure:
         ax.axhline(reported[encoding], color=colour, linestyle=":", linewidth=0.8)
     ax.plot([], [], color=REFERENCE_COLOUR, linestyle="--", label="our mean")
     ax.plot([], [], color=REFERENCE_COLOUR, linestyle=":", label="the answer's mean")
-    ax.set_xlabel("SGD updates")
+    ax.set_xlabel(f"SGD updates (batches of {result['config']['batch_size']} images)")
     ax.set_ylabel("test accuracy")
     in_percent(ax.yaxis)
     lowest = min(min(min(c) for c in orders[e]["curves"]) for e in protocol)
@@ -181,6 +181,7 @@ def draw_trial_accuracies(result: dict) -> plt.Figure:
             alpha=0.5,
             color=ENCODING_COLOURS[encoding],
             linewidths=0,
+            label=encoding,
         )
         low, high = entry["ci95"]
         ax.errorbar(
@@ -232,7 +233,9 @@ def draw_weight_change_maps(result: dict) -> plt.Figure:
             ax.contour(idle, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=0.8)
         ax.set_title(encoding)
         ax.set_axis_off()
-    fig.colorbar(image, ax=axes[0], shrink=0.9, label="|ΔW|, max over classes")
+    fig.colorbar(
+        image, ax=axes[0], shrink=0.9, label="largest change of a weight\n(over the 10 classes)"
+    )
     return fig
 
 
