@@ -30,30 +30,9 @@ from polarity.style import (  # noqa: E402
     TEXT_WIDTH,
 )
 
-# Figures whose code someone else owns and is rewriting: (figure id, check) -> owner's note.
-# Remove an entry once that figure passes (a strict xfail fails when it starts passing).
-CONVNET_WIDE = (
-    "drawn by polarity/report/convnet.py (owned by the lead, rebuilding the convnet) at "
-    "twice the column width, wider than the PDF's 6 in of text, so Typst scales it down and "
-    "its 7 pt text prints at about 6 pt"
-)
-KNOWN_FAILURES = {
-    ("fig-convnet-curves", "font_size"): CONVNET_WIDE,
-    ("fig-convnet-gap", "font_size"): CONVNET_WIDE,
-    ("fig-fashion-convnet-curves", "font_size"): CONVNET_WIDE,
-    ("fig-mirrored-training", "font_size"): (
-        "the mirrored-training figure (polarity/report/equivalences.py, owned by the "
-        "equivalences helper) is drawn wider than the PDF's text, so it prints below 7 pt"
-    ),
-    ("fig-mirrored-training", "no_symlog"): (
-        "the mirrored-training figure (polarity/report/equivalences.py, owned by the "
-        "equivalences helper) draws changed predictions on a symlog axis"
-    ),
-    ("fig-mirrored-training", "polarity_colours_reserved"): (
-        "the mirrored-training figure (polarity/report/equivalences.py, owned by the "
-        "equivalences helper) draws batch-norm modes in the normal and inverted colours"
-    ),
-}
+# Figures known to break a check: (figure id, check) -> why. None today; a strict xfail
+# fails as soon as its figure passes, so an entry cannot outlive its cause.
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import numpy as np
 from polarity.formatting import pct, setup_label
 from polarity.report.base import Claim, FigureSpec, MissingData, Section, TableSpec, need
 from polarity.report.draw import in_percent
-from polarity.style import COLUMN_WIDTH, ENCODING_COLOURS, REFERENCE_COLOUR
+from polarity.style import ENCODING_COLOURS, REFERENCE_COLOUR, TEXT_WIDTH
 
 # The convnet's comparisons carry their verdict (experiments/convnet.py): a difference test
 # and an equivalence test against the margin, both Holm-corrected over their family.
@@ -170,6 +170,18 @@ def convnet_speed(results: dict) -> Claim:
         for name, s in per_setup.items()
         if any(t["verdict"] == "normal_faster" for t in s["targets"].values())
     ]
+    # Per slowed setup, the target where inverted inputs fall furthest behind.
+    largest = {
+        name: max(
+            (
+                {"target": target, "updates": -t["difference"]}
+                for target, t in per_setup[name]["targets"].items()
+                if t["verdict"] == "normal_faster"
+            ),
+            key=lambda lag: lag["updates"],
+        )
+        for name in slowed
+    }
     return Claim(
         "convnet_speed",
         verdict,
@@ -177,6 +189,7 @@ def convnet_speed(results: dict) -> Claim:
         {
             "setups": per_setup,
             "slowed": slowed,
+            "largest_lag": largest,
             "family": convnet["metrics"]["families"]["speed"],
             "eval_every": convnet["config"]["eval_every"],
         },
@@ -333,7 +346,7 @@ def panel_per_setup(trained: dict, columns: int, row_height: float, **share):
     fig, axes = plt.subplots(
         rows,
         columns,
-        figsize=(2 * COLUMN_WIDTH, 0.35 + row_height * rows),
+        figsize=(TEXT_WIDTH, 0.35 + row_height * rows),
         squeeze=False,
         constrained_layout=True,
         **share,

@@ -10,7 +10,7 @@ from matplotlib.ticker import MaxNLocator
 
 from polarity.report.base import Claim, FigureSpec, Section, TableSpec, need, predicate
 from polarity.report.mechanism import curvature
-from polarity.style import COLUMN_WIDTH, REFERENCE_COLOUR
+from polarity.style import OKABE_ITO, REFERENCE_COLOUR, TEXT_WIDTH
 
 # Float32 logits of a few units agree to about 1e-6 when the algebra is exact; a broken
 # identity moves them by tenths or more.
@@ -28,10 +28,11 @@ MIRROR_CASES = {
     ("batch_norm", "running_statistics"): "batch norm, running statistics",
 }
 # (pair, mode of evaluation) -> colour, in the legend's order; labels as in the table.
+# Not the normal and inverted colours: these lines are setups, each pair mirrors both.
 MIRROR_COLOURS = {
-    ("without_batch_norm", "running_statistics"): "#D55E00",
-    ("batch_norm", "running_statistics"): "#009E73",
-    ("batch_norm", "batch_statistics"): "#0072B2",
+    ("without_batch_norm", "running_statistics"): OKABE_ITO["orange"],
+    ("batch_norm", "running_statistics"): OKABE_ITO["bluish green"],
+    ("batch_norm", "batch_statistics"): OKABE_ITO["reddish purple"],
 }
 PRECISIONS = {"float32": "mirrored_training", "float64": "mirrored_training_float64"}
 
@@ -207,7 +208,7 @@ def draw_mirrored_training(result: dict) -> plt.Figure:
     fig, axes = plt.subplots(
         2,
         len(MIRROR_COLOURS),
-        figsize=(2 * COLUMN_WIDTH, 3.6),
+        figsize=(TEXT_WIDTH, 3.6),
         squeeze=False,
         constrained_layout=True,
         sharex=True,

@@ -144,7 +144,7 @@ def test_a_reversed_replication_breaks_the_agreement(all_results):
     after = claims["fashion_agrees_with_mnist"]
     assert not after["holds"]
     assert len(after["values"]["different"]) == len(before.values["different"]) + 1
-    assert "MNIST: normal ahead; Fashion-MNIST: inverted ahead" in after["statement"]
+    assert "normal ahead on MNIST, inverted ahead on Fashion-MNIST" in after["statement"]
 
 
 def test_agreement_needs_mnist_s_results():
