@@ -2,9 +2,8 @@
 there, and why; and does it learn both polarities at once?
 
 The standard Keras MNIST convnet (two 3x3 convolutions with max pooling, dropout, a dense
-layer to 10 logits) is trained on normal and inverted images in several setups: plain SGD
-at small and large learning rates, with and without batch normalisation, and the standard
-Keras recipe, Adam at 0.001. Each setup trains several seeds; a seed fixes the initial
+layer to 10 logits) is trained on normal and inverted images in the standard Keras recipe,
+Adam at 0.001, until it flattens out, and with plain SGD at a small learning rate. Each setup trains several seeds; a seed fixes the initial
 weights and the batch order, which both encodings share, so trials pair up (dropout draws
 its own masks per model). All models of a setup train together as one ensemble
 (polarity.ensemble). The module records
@@ -63,13 +62,14 @@ class Setup:
 ADAM = 0.001  # Keras's default learning rate for Adam
 
 # The standard Keras recipe (Adam) trains until it has flattened out; plain SGD at 0.01 is
-# where inversion slowed the start most; batch normalisation, which removes the mean that
-# inversion lengthens, at the top of the SGD grid. Cut to fit the 45-minute budget: SGD at
-# 0.03 and 0.1 without batch normalisation, and 'same' padding (see the README).
+# where inversion slowed the start most. Cut to fit the 45-minute budget (see the README):
+# SGD at 0.03 and 0.1, batch normalisation (its curvature is still measured) and 'same'
+# padding. The budget, not the results, chose the cut: a first record run with six seeds
+# and batch normalisation took over 35 minutes for this experiment alone and was stopped
+# before any of its numbers were read.
 SETUPS = (
     Setup("valid", False, "adam", ADAM, updates=6000),
     Setup("valid", False, "sgd", 0.01),
-    Setup("valid", True, "sgd", 0.1),
 )
 
 
@@ -78,7 +78,7 @@ class Config:
     dataset: str = "mnist"
     setups: tuple[Setup, ...] = SETUPS
     dropout: float = 0.5  # before the dense layer, as in the keras-io example
-    n_seeds: int = 6
+    n_seeds: int = 5
     # Not the pilot's seeds (3000-3004, see `design_std`): the record's outcome was not
     # known when its design was fixed.
     first_seed: int = 3100
@@ -101,7 +101,7 @@ class Config:
     mixed: Setup | None = Setup("valid", False, "adam", ADAM, updates=1200)
     # The Hessian at initialisation: on this many training images, for this many seeds.
     curvature_images: int = 1000
-    curvature_seeds: int = 3
+    curvature_seeds: int = 2
     curvature_tolerance: float = 1e-3  # relative; looser tolerances stopped short of lambda_max
     # The paired standard deviation the seeds were sized with (`design`): a pilot of the
     # Adam setup (seeds 3000-3004, 6,000 updates), the mean of its paired standard
