@@ -5,8 +5,8 @@ The standard Keras MNIST convnet (two 3x3 convolutions with max pooling, dropout
 layer to 10 logits) is trained on normal and inverted images in the standard Keras recipe,
 Adam at 0.001, until it flattens out, and with plain SGD at a small learning rate. Each
 setup trains several seeds; a seed fixes the initial weights and the batch order, which
-both encodings share, so trials pair up (dropout draws its own masks per model). All models of a setup train together as one ensemble
-(polarity.ensemble). The module records
+both encodings share, so trials pair up (dropout draws its own masks per model). All
+models of a setup train together as one ensemble (polarity.ensemble). The module records
 
 1. test accuracy every `eval_every` updates (learning curves) and at the end, and each
    model's accuracy at the end on the other polarity's test images;
