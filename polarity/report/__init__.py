@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; before any section imports pyplot
 
 from polarity.report import (  # noqa: E402
+    answer,
     background,
     convnet,
     equivalences,
@@ -31,6 +32,7 @@ from polarity.report.base import Claim, MissingData, Results, Section  # noqa: E
 SECTIONS: tuple[Section, ...] = tuple(
     module.SECTION
     for module in (
+        answer,
         background,
         optimum,
         replication,

@@ -153,6 +153,7 @@ def convnet_speed(results: dict) -> Claim:
             "label": setup_label(entry),
             "targets": targets,
             "runs": entry["encodings"]["normal"]["final"]["n"],
+            "end": tested(entry, entry["updates"][-1]),  # where a run that reached none stood
         }
     found = {t["verdict"] for s in per_setup.values() for t in s["targets"].values()}
     if "normal_faster" in found and "inverted_faster" in found:
