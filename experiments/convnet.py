@@ -101,7 +101,7 @@ class Config:
     mixed: Setup | None = Setup("valid", False, "adam", ADAM, updates=1200)
     # The Hessian at initialisation: on this many training images, for this many seeds.
     curvature_images: int = 1000
-    curvature_seeds: int = 2
+    curvature_n_seeds: int = 2
     curvature_tolerance: float = 1e-3  # relative; looser tolerances stopped short of lambda_max
     # The paired standard deviation the seeds were sized with (`design`): a pilot of the
     # Adam setup (seeds 3000-3004, 6,000 updates), the mean of its paired standard
@@ -120,7 +120,7 @@ PROFILES = {
         plateau_window=20,
         mixed=Setup("valid", False, "adam", ADAM, updates=40),
         curvature_images=200,
-        curvature_seeds=1,
+        curvature_n_seeds=1,
     ),
     "quick": Config(
         setups=(Setup("valid", False, "adam", ADAM, updates=100),),
@@ -131,7 +131,7 @@ PROFILES = {
         plateau_window=50,
         mixed=Setup("valid", False, "adam", ADAM, updates=100),
         curvature_images=500,
-        curvature_seeds=2,
+        curvature_n_seeds=2,
     ),
     "full": Config(),
 }
@@ -329,13 +329,13 @@ def design(config: Config, family: int) -> dict:
 
 def curvature(config: Config, train: data.Split) -> dict:
     """The largest Hessian eigenvalue of the loss at initialisation (dropout off) on the
-    first `curvature_images` training images, for the first `curvature_seeds` seeds, per
+    first `curvature_images` training images, for the first `curvature_n_seeds` seeds, per
     polarity, without and with batch normalisation; and the stability edge 2 / lambda of
     plain gradient descent at their mean. The initial weights move lambda by a factor of
     two from seed to seed, the number of images (200 or 2,000) by a few per cent."""
     x = train.images[: config.curvature_images]
     y = train.labels[: config.curvature_images].astype(np.int32)
-    seeds = [config.first_seed + s for s in range(config.curvature_seeds)]
+    seeds = [config.first_seed + s for s in range(config.curvature_n_seeds)]
     measured = {}
     for batch_norm in (False, True):
         key = "batch_norm" if batch_norm else "plain"

@@ -34,7 +34,7 @@ def softmax_points(sweep: dict, optimum: dict) -> dict:
 
 
 def draw_answer(sweep: dict, optimum: dict, convnet: dict):
-    fig, axes = panels(1, 2, TEXT_WIDTH, 2.3)
+    fig, axes = panels(2, TEXT_WIDTH, 2.3)
     left, right = axes[0]
     soft = softmax_points(sweep, optimum)
     # The optimum sits one decade past the last checkpoint, labelled as such.

@@ -155,7 +155,17 @@ def convnet_speed(results: dict) -> Claim:
             "runs": entry["encodings"]["normal"]["final"]["n"],
             "end": tested(entry, entry["updates"][-1]),  # where a run that reached none stood
         }
+    # A run that has not flattened out and ends behind is still on its way: slower too.
+    behind = {
+        name: s["end"]["verdict"]
+        for name, s in per_setup.items()
+        if not converged(setups(convnet)[name])
+        and s["end"]["verdict"] in ("normal_ahead", "inverted_ahead")
+    }
     found = {t["verdict"] for s in per_setup.values() for t in s["targets"].values()}
+    found |= {
+        "normal_faster" if v == "normal_ahead" else "inverted_faster" for v in behind.values()
+    }
     if "normal_faster" in found and "inverted_faster" in found:
         verdict = "mixed"
     elif "normal_faster" in found:
@@ -170,6 +180,7 @@ def convnet_speed(results: dict) -> Claim:
         name
         for name, s in per_setup.items()
         if any(t["verdict"] == "normal_faster" for t in s["targets"].values())
+        or behind.get(name) == "normal_ahead"
     ]
     # Per slowed setup, the target where inverted inputs fall furthest behind.
     largest = {
@@ -182,6 +193,7 @@ def convnet_speed(results: dict) -> Claim:
             key=lambda lag: lag["updates"],
         )
         for name in slowed
+        if name not in behind
     }
     return Claim(
         "convnet_speed",
@@ -191,6 +203,7 @@ def convnet_speed(results: dict) -> Claim:
             "setups": per_setup,
             "slowed": slowed,
             "largest_lag": largest,
+            "still_behind": [name for name, v in behind.items() if v == "normal_ahead"],
             "family": convnet["metrics"]["families"]["speed"],
             "eval_every": convnet["config"]["eval_every"],
         },
