@@ -176,6 +176,8 @@ LISTED_IN_TEMPLATE = {
     "64": "the second convolution's filters in the Keras example; float64, a number type",
     "10": "classes and logits",
     "95": "the confidence level of every interval",
+    "97": "the convnet's accuracy targets (TARGETS in experiments/convnet.py)",
+    "80": "the power a design aims at, 80 %, in the convnet's methods",
     "98": "the convnet's accuracy targets (TARGETS in experiments/convnet.py), in headers",
     "99": "the convnet's accuracy targets (TARGETS in experiments/convnet.py), in headers",
     "0.2": "OPTIMA_TOLERANCE (polarity/report/optimum.py): two optima agree within 0.2 points",
