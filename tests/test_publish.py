@@ -118,9 +118,12 @@ def test_html_and_pdf_carry_the_same_numbered_references_and_key_numbers(
     assert figure_numbers == {str(i) for i in range(1, len(FIGURES) + 1)}
     for claim in smoke_project.built.claims.values():  # every conclusion, with its numbers
         statement = _normalise(claim["statement"])
-        # A cross-reference prints as its number ("Section 10") and a citation as its
-        # author and year: each stretch between them.
-        for part in re.split(r"@(?:sec|fig|tbl)-[\w-]+|\[@[^\]]*\]", statement):
+        # A cross-reference prints as its number ("Section 10"), a citation as its author
+        # and year, and a glossary link as its words: each stretch between them.
+        link_or_reference = r"@(?:sec|fig|tbl)-[\w-]+|\[@[^\]]*\]|\[([^\]]*)\]\(#[\w-]+\)"
+        for part in re.split(link_or_reference, statement):
+            if not part or not part.strip():
+                continue
             assert part.strip() in text, part
             assert part.strip() in pdf_text, part
 

@@ -324,9 +324,12 @@ def convnet_mixed(results: dict) -> Claim:
     if single is None:
         raise MissingData("no single-polarity setup to compare the mixed convnet with")
     k = single["updates"].index(updates)
+    # The mixed runs' seeds, as the single-polarity runs of those same seeds started.
+    runs = [results["convnet"]["seeds"].index(seed) for seed in mixed["seeds"]]
     compared = {}
     for polarity, tested_on in mixed["tested_on"].items():
-        alone = [c[k] for c in single["encodings"][polarity]["curves"]]
+        curves = single["encodings"][polarity]["curves"]
+        alone = [curves[run][k] for run in runs]
         both = tested_on["values"]
         alone_mean = sum(alone) / len(alone)  # plain arithmetic keeps the numbers' provenance
         compared[polarity] = {
@@ -344,7 +347,7 @@ def convnet_mixed(results: dict) -> Claim:
             "updates": updates,
             "label": setup_label(mixed),
             "tolerance": MIXED_TOLERANCE,
-            "n_seeds": len(next(iter(mixed["tested_on"].values()))["values"]),
+            "n_seeds": len(mixed["seeds"]),
         },
         verdicts=("learns_both", "costs"),
     )
