@@ -89,12 +89,15 @@ def _quarto_options(project_dir: Path) -> dict:
     config = yaml.safe_load(config_file.read_text()) if config_file.is_file() else {}
     formats = (config or {}).get("format", {})
     html = formats.get("html", {}) or {}
+    typst = formats.get("typst", {}) or {}
     filters = [Path(project_dir) / f for f in (config or {}).get("filters", [])]
     for lua in filters:
         if not lua.is_file():
             raise RenderError(f"filter {lua} named in {config_file} does not exist")
     return {
-        "toc": bool(html.get("toc", False)),
+        # Per format, as Quarto reads them: the site has a sidebar of contents, the PDF
+        # may open with its text.
+        "toc": {"html": bool(html.get("toc", False)), "typst": bool(typst.get("toc", False))},
         "number_sections": bool(html.get("number-sections", False)),
         "css": html.get("css"),
         "filters": [str(lua) for lua in filters],
@@ -164,8 +167,6 @@ def _render_into(staging: Path, project_dir: Path, report_dir: Path, source: Pat
     ]
     if options["number_sections"]:
         common.append("--number-sections")
-    if options["toc"]:
-        common.append("--toc")
 
     html = out / "index.html"
     # Quarto's article page (polarity/fallback.html) with a stand-in for its theme
@@ -184,6 +185,7 @@ def _render_into(staging: Path, project_dir: Path, report_dir: Path, source: Pat
             f"--template={package / 'fallback.html'}",
             "--default-image-extension=png",
             "--metadata=fallback-pdf:index.pdf",
+            *(["--toc"] if options["toc"]["html"] else []),
             *css,
             "-o",
             str(html),
@@ -210,6 +212,7 @@ def _render_into(staging: Path, project_dir: Path, report_dir: Path, source: Pat
                 "--default-image-extension=svg",
                 "-V",
                 "section-numbering=1.1",
+                *(["--toc"] if options["toc"]["typst"] else []),
                 "-o",
                 str(typ),
             ],
