@@ -82,6 +82,58 @@ def _template_location(exc: BaseException, env: jinja2.Environment) -> tuple[str
     return None
 
 
+# Pandoc (and so Quarto) gives a pipe table with a line wider than this many characters the
+# full text width, its columns sized by the dashes under each header; equal dashes squeeze
+# long words into narrow columns, one syllable a line in the PDF.
+PANDOC_COLUMNS = 72
+INSET = 4  # characters
+LONG_CELL = 16  # characters
+_SEPARATOR = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+\s*$")
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
+
+
+def size_table_columns(markdown: str) -> str:
+    """Give each wide pipe table's columns dashes in proportion to their longest cell, so
+    that pandoc shares the width out as the contents need it."""
+    lines = markdown.split("\n")
+    for i, line in enumerate(lines):
+        if not (i and _SEPARATOR.match(line) and lines[i - 1].startswith("|")):
+            continue
+        end = i + 1
+        while end < len(lines) and lines[end].startswith("|"):
+            end += 1
+        rows = [lines[i - 1], *lines[i + 1 : end]]
+        if max(len(row) for row in rows) <= PANDOC_COLUMNS:
+            continue  # pandoc sizes a narrow table by its contents, whatever the dashes
+        aligns = _cells(line)
+        # A header may wrap onto two lines; a number or a short phrase should not.
+        # A column's longest cell, but a header counts half (it may wrap once) and a long
+        # cell counts as LONG_CELL (it wraps); never narrower than its longest word.
+        widths = [3] * len(aligns)
+        for k, cell in enumerate(_cells(rows[0])[: len(widths)]):
+            widths[k] = max(3, -(-len(cell) // 2))
+        for row in rows[1:]:
+            for k, cell in enumerate(_cells(row)[: len(widths)]):
+                widths[k] = max(widths[k], min(len(cell), LONG_CELL))
+        for row in rows:
+            for k, cell in enumerate(_cells(row)[: len(widths)]):
+                widths[k] = max([widths[k], *(len(word) for word in cell.split())])
+        # Each column also pays the cell's inset, a narrow one as much as a wide one.
+        dashes = ["-" * (w + INSET) for w in widths]
+        lines[i] = (
+            "|"
+            + "|".join(
+                (":" if a.startswith(":") else "") + d + (":" if a.endswith(":") else "")
+                for a, d in zip(aligns, dashes, strict=True)
+            )
+            + "|"
+        )
+    return "\n".join(lines)
+
+
 def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
     """Render template `name`; errors name the template file, the line and its text."""
     try:
@@ -248,6 +300,7 @@ def build(
     env = environment(templates_dir)
     context, entries = decide(results, results_dir, citation, env)
     text = render_template(env, ARTICLE_TEMPLATE, context)  # also gives figures their captions
+    text = size_table_columns(text)
     unplaced = [f["id"] for f in context["figures"].values() if "caption" not in f]
     if unplaced:
         raise TemplateError(

@@ -5,7 +5,15 @@ import json
 import pytest
 
 from polarity import formatting, paths
-from polarity.article import TemplateError, build, environment, render_template
+from polarity.article import (
+    INSET,
+    LONG_CELL,
+    TemplateError,
+    build,
+    environment,
+    render_template,
+    size_table_columns,
+)
 
 RECORD = paths.RESULTS_OF_RECORD / "replication.json"
 
@@ -25,6 +33,29 @@ def test_number_formats():
     assert formatting.pvalue(0.0312) == "p\u00a0=\u00a00.031"
     assert formatting.seconds(184) == f"3{nbsp}min 4{nbsp}s"
     assert formatting.count(55000) == "55,000"
+
+
+def test_wide_tables_share_their_width_by_content_and_narrow_ones_are_left_alone():
+    longest = "'same' convolution, padded with the background value, 1"
+    wide = (
+        "Text before.\n\n"
+        "| Check | Case | Updates |\n"
+        "|:---|:---|---:|\n"
+        f"| absorption | {longest} | 600 |\n"
+        "| mirrored training | batch norm, running statistics \\| escaped | 50 |\n"
+        "\n: Caption. {#tbl-x}\n"
+    )
+    lines = size_table_columns(wide).split("\n")
+    separator = lines[3]
+    assert separator.startswith("|:") and separator.endswith(":|")  # alignments kept
+    dashes = [len(cell.strip(":")) for cell in separator.strip("|").split("|")]
+    # The longest body cell of each column, up to LONG_CELL (a header counts half: it may
+    # wrap once), never under its longest word ("Updates"), plus the cell's inset.
+    content = [LONG_CELL, LONG_CELL, len("Updates")]
+    assert dashes == [width + INSET for width in content]
+    assert lines[:3] + lines[4:] == wide.split("\n")[:3] + wide.split("\n")[4:]
+    narrow = "| a | b |\n|:--|--:|\n| 1 | 2 |\n"
+    assert size_table_columns(narrow) == narrow  # pandoc sizes it by its contents
 
 
 def test_markdown_escape_neutralises_markup():
