@@ -83,6 +83,24 @@ def render_with_quarto(project_dir: Path, results_dir: Path | None) -> Rendered:
     return Rendered("quarto", out / "index.html", out / "index.pdf")
 
 
+def _header_texts(entries, config_file: Path) -> list[str]:
+    """The raw text of a format's `include-in-header`, in Quarto's two spellings: a file's
+    path (relative to the project), or `text: ...`."""
+    if entries is None:
+        return []
+    texts = []
+    for entry in entries if isinstance(entries, list) else [entries]:
+        if isinstance(entry, dict) and isinstance(entry.get("text"), str):
+            texts.append(entry["text"])
+        elif isinstance(entry, str) and (config_file.parent / entry).is_file():
+            texts.append((config_file.parent / entry).read_text())
+        else:
+            raise RenderError(
+                f"include-in-header entry {entry!r} in {config_file} is not text or a file"
+            )
+    return texts
+
+
 def _quarto_options(project_dir: Path) -> dict:
     """The options the fallback honours from _quarto.yml, so both renderers agree."""
     config_file = Path(project_dir) / "_quarto.yml"
@@ -98,6 +116,7 @@ def _quarto_options(project_dir: Path) -> dict:
         # Per format, as Quarto reads them: the site has a sidebar of contents, the PDF
         # may open with its text.
         "toc": {"html": bool(html.get("toc", False)), "typst": bool(typst.get("toc", False))},
+        "typst_header": _header_texts(typst.get("include-in-header"), config_file),
         "number_sections": bool(html.get("number-sections", False)),
         "css": html.get("css"),
         "filters": [str(lua) for lua in filters],
@@ -213,6 +232,7 @@ def _render_into(staging: Path, project_dir: Path, report_dir: Path, source: Pat
                 "-V",
                 "section-numbering=1.1",
                 *(["--toc"] if options["toc"]["typst"] else []),
+                *(f"--variable=header-includes:{text}" for text in options["typst_header"]),
                 "-o",
                 str(typ),
             ],

@@ -217,3 +217,28 @@ def test_quarto_renders_the_smoke_project_wherever_it_is_installed(smoke_project
         pytest.fail("quarto is not on PATH, and POLARITY_REQUIRE_QUARTO is set")
     else:
         assert smoke_project.rendered.renderer == "pandoc+typst"
+
+
+def test_the_fallback_reads_each_formats_own_options_as_quarto_does(tmp_path):
+    from polarity.render import RenderError, _quarto_options
+
+    (tmp_path / "header.typ").write_text("#set text(size: 11pt)\n")
+    config = _config()
+    config["format"]["typst"]["include-in-header"] = [
+        {"text": "#show table.cell: set par(justify: false)\n"},
+        "header.typ",
+    ]
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump(config))
+    for lua in config.get("filters", []):
+        (tmp_path / lua).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(paths.ROOT / lua, tmp_path / lua)
+    options = _quarto_options(tmp_path)
+    assert options["toc"] == {"html": True, "typst": False}  # the PDF opens with its text
+    assert options["typst_header"] == [
+        "#show table.cell: set par(justify: false)\n",
+        "#set text(size: 11pt)\n",
+    ]
+    config["format"]["typst"]["include-in-header"] = ["missing.typ"]
+    (tmp_path / "_quarto.yml").write_text(yaml.safe_dump(config))
+    with pytest.raises(RenderError, match="missing.typ"):
+        _quarto_options(tmp_path)
