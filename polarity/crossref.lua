@@ -149,6 +149,15 @@ local conditional = {
       return div.content
     end
     if is_html then return callout(div) end
+    -- Elsewhere a callout's own title leads its text, as Quarto's Typst callout shows it.
+    if div.attributes["title"] then
+      for kind in pairs(CALLOUTS) do
+        if div.classes:includes("callout-" .. kind) then
+          div.content:insert(1, pandoc.Para({ pandoc.Strong(pandoc.Inlines(div.attributes["title"])) }))
+          return div
+        end
+      end
+    end
   end,
 }
 

@@ -193,8 +193,7 @@ def blocks(record_html) -> list[dict]:
 
 
 def _box_text(blocks) -> str:
-    text = " ".join(b["text"] for b in blocks if b["box"])
-    return text.removeprefix("The answer in brief.").strip()
+    return " ".join(b["text"] for b in blocks if b["box"]).strip()  # its title aside
 
 
 def _owned_by_others(offending: list[tuple[str | None, str]]) -> str | None:
