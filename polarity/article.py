@@ -109,7 +109,6 @@ def size_table_columns(markdown: str) -> str:
         if max(len(row) for row in rows) <= PANDOC_COLUMNS:
             continue  # pandoc sizes a narrow table by its contents, whatever the dashes
         aligns = _cells(line)
-        # A header may wrap onto two lines; a number or a short phrase should not.
         # A column's longest cell, but a header counts half (it may wrap once) and a long
         # cell counts as LONG_CELL (it wraps); never narrower than its longest word.
         widths = [3] * len(aligns)
