@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,16 @@ import yaml
 
 from polarity import PolarityError, paths
 from polarity.cache import cache_key, what_changed
-from polarity.files import atomic_write_json, atomic_write_text, cannot_write, folder_lock
+from polarity.files import (
+    NotARegularFile,
+    atomic_copy,
+    atomic_write_json,
+    atomic_write_text,
+    cannot_write,
+    folder_lock,
+    read_capped,
+    staging_folder,
+)
 from polarity.formatting import FILTERS
 from polarity.report import FIGURES, SECTIONS, TABLES, evaluate
 from polarity.report.base import DATASETS
@@ -173,12 +181,64 @@ def stale_results(results: dict) -> dict[str, list[str]]:
     return stale
 
 
-def read_citation(path: Path = paths.ROOT / "CITATION.cff") -> dict:
-    """The one source of the report's title, authors, version and date: CITATION.cff."""
+MAX_CITATION_BYTES = 1_000_000
+MAX_CITATION_TEXT = 300
+CITATION_FIELDS = ("title", "version", "date-released", "license")
+AUTHOR_FIELDS = ("name", "given-names", "family-names")
+_URL = re.compile(r"^https?://[^\s\"'<>\\`{}|^]+$")
+
+
+def read_citation(path: Path | None = None) -> dict:
+    """The one source of the report's title, authors, version and date: CITATION.cff.
+
+    Only the fields the article uses are returned, each a string of one line (every
+    character is still markup-escaped where it is written: md_escape, meta); `url` must be
+    http(s). Anything else is a one-line error naming the file and the field."""
+    path = paths.ROOT / "CITATION.cff" if path is None else Path(path)
     try:
-        return yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolarityError(f"{path}: cannot read citation metadata ({exc})") from None
+        raw = read_capped(path, MAX_CITATION_BYTES, "citation file")
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (OSError, PolarityError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())
+        raise PolarityError(f"{path}: cannot read citation metadata ({reason})") from None
+    if not isinstance(data, dict):
+        raise PolarityError(f"{path}: cannot read citation metadata (not a YAML mapping)")
+
+    def text(value, field: str) -> str:
+        if isinstance(value, (dict, list)) or value is None:
+            raise PolarityError(f"{path}: {field}: expected text, got {type(value).__name__}")
+        line = " ".join(str(value).split())  # newlines and tabs become spaces
+        if not line or len(line) > MAX_CITATION_TEXT:
+            raise PolarityError(
+                f"{path}: {field}: {len(line)} characters (1 to {MAX_CITATION_TEXT})"
+            )
+        return line
+
+    citation = {}
+    for field in CITATION_FIELDS:
+        if field not in data:
+            raise PolarityError(f"{path}: {field}: missing (the article shows it)")
+        citation[field] = text(data[field], field)
+    authors = data.get("authors")
+    if not isinstance(authors, list) or not authors:
+        raise PolarityError(f"{path}: authors: expected a list of at least one author")
+    citation["authors"] = []
+    for i, person in enumerate(authors):
+        if not isinstance(person, dict) or not (
+            "name" in person or {"given-names", "family-names"} <= set(person)
+        ):
+            raise PolarityError(
+                f"{path}: authors/{i}: expected name, or given-names and family-names"
+            )
+        citation["authors"].append(
+            {k: text(person[k], f"authors/{i}/{k}") for k in AUTHOR_FIELDS if k in person}
+        )
+    if "url" in data:
+        url = text(data["url"], "url")
+        if not _URL.match(url):
+            raise PolarityError(f"{path}: url: {url[:60]!r} is not an http(s) URL")
+        citation["url"] = url
+    return citation
 
 
 def shown_path(path: Path) -> str:
@@ -252,8 +312,11 @@ class UnfinishedBuild(PolarityError):
     """The report folder holds no finished build."""
 
 
+MAX_ARTICLE_BYTES = 50_000_000
+
+
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(read_capped(path, MAX_ARTICLE_BYTES, "built article")).hexdigest()
 
 
 def finished_build(report_dir: Path) -> dict:
@@ -261,9 +324,9 @@ def finished_build(report_dir: Path) -> dict:
     report_dir = Path(report_dir)
     marker = report_dir / BUILD_MARKER
     try:
-        record = json.loads(marker.read_text())
+        record = json.loads(read_capped(marker, 100_000, "build marker"))
         current = _sha256(report_dir / "index.qmd") == record["index_sha256"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, NotARegularFile, ValueError, KeyError, TypeError):
         current = False
     if not current:
         raise UnfinishedBuild(
@@ -307,16 +370,14 @@ def build(
             '{% call figure("…") %}caption{% endcall %} to its section\'s template'
         )
     with folder_lock(report_dir):
-        for leftover in report_dir.glob(".staging-*"):  # from a build that was killed
-            shutil.rmtree(leftover, ignore_errors=True)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=report_dir))
+        staging = staging_folder(report_dir)  # removes a killed build's, never a live one's
         try:
             figures = write_figures(entries, staging / "figures", citation)
             write_tables(context["tables"], staging / "tables")
             atomic_write_json(staging / "claims.json", context["claims"])
             if report_dir.resolve() != paths.REPORT.resolve():
-                for name in STATIC_FILES:
-                    shutil.copy2(paths.REPORT / name, report_dir / name)
+                for name in STATIC_FILES:  # replacing a symlink there, never writing through it
+                    atomic_copy(paths.REPORT / name, report_dir / name)
             atomic_write_text(staging / "index.qmd", text)
             _swap_in(staging, report_dir)
             atomic_write_json(

@@ -3,7 +3,8 @@
 A result's key covers its experiment config, the checksums of the data it reads, the source
 of its experiment module and of every project module that module imports (found by reading
 the import statements, transitively), the installed versions of Keras, the backend and
-NumPy, the backend's name and, for TensorFlow, which CPU kernels it runs, the runner that
+every numeric library the experiments compute with (NUMERIC_DISTRIBUTIONS), the backend's
+name and, for TensorFlow, which CPU kernels it runs, the runner that
 seeds the generators, and every setting that changes numbers (`settings()`: Keras's float
 type and image data format from keras.json, determinism and thread flags). Computing the key
 imports nothing heavy, so the report build can check every committed result against the
@@ -93,6 +94,10 @@ def _installed(*distributions: str) -> str:
     return "not installed"
 
 
+def installed_version(distribution: str) -> str:
+    return _installed(distribution)
+
+
 def keras_config_file() -> Path:
     """The keras.json Keras reads, found as Keras finds it: $KERAS_HOME, else ~/.keras, else
     /tmp/.keras when the home folder is not writable."""
@@ -119,8 +124,14 @@ def backend_name() -> str:
     return str(_keras_config().get("backend", "tensorflow"))
 
 
+# Numeric libraries whose version can change a number, besides Keras and its backend: NumPy
+# (and the OpenBLAS its wheel bundles), SciPy (L-BFGS, eigenvalues, the tests; its own
+# OpenBLAS) and ml_dtypes (Keras's float types).
+NUMERIC_DISTRIBUTIONS = ("numpy", "scipy", "ml_dtypes")
+
 # Environment variables that change what a run computes: kernel libraries, determinism,
-# thread counts (the order of float reductions), devices and Keras's own debugging caps.
+# thread counts (the order of float reductions) of every numeric library, CPU feature
+# dispatch, devices and Keras's own debugging caps.
 RESULT_ENVIRONMENT = (
     "TF_ENABLE_ONEDNN_OPTS",
     "TF_DETERMINISTIC_OPS",
@@ -130,6 +141,18 @@ RESULT_ENVIRONMENT = (
     "TF_NUM_INTRAOP_THREADS",
     "TF_NUM_INTEROP_THREADS",
     "OMP_NUM_THREADS",
+    "OMP_THREAD_LIMIT",
+    "OMP_DYNAMIC",
+    "OPENBLAS_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "GOTO_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "MKL_CBWR",
+    "MKL_ENABLE_INSTRUCTIONS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NPY_DISABLE_CPU_FEATURES",
     "CUDA_VISIBLE_DEVICES",
     "PYTHONHASHSEED",
     "KERAS_MAX_EPOCHS",
@@ -181,9 +204,12 @@ def key_components(experiment: str, config: dict) -> dict[str, str]:
     # The code the runner calls to seed every generator before the experiment starts.
     components["source:polarity.seeding"] = _digest(_module_file("polarity.seeding").read_bytes())
     components["version:keras"] = _installed("keras")
-    components["version:numpy"] = _installed("numpy")
+    for dist in NUMERIC_DISTRIBUTIONS:
+        components[f"version:{dist}"] = _installed(dist)
     components["backend"] = _setting(backend)
-    components[f"version:{backend}"] = _installed(*BACKEND_DISTRIBUTIONS.get(backend, (backend,)))
+    # The name as plain text: it comes from the environment and is shown in the article.
+    distributions = BACKEND_DISTRIBUTIONS.get(backend, (backend,))
+    components[f"version:{_setting(backend)}"] = _installed(*distributions)
     if backend == "tensorflow":  # its two CPU kernel libraries round differently
         components["backend:kernels"] = tensorflow_kernels()
     for name, value in settings().items():
@@ -215,6 +241,16 @@ UNRECORDED_BEFORE_SETTINGS = {
 }
 
 
+# Components added when SciPy and ml_dtypes joined the key, with the versions every result
+# of record was made with (constraints.txt at each result's commit: scipy==1.17.1,
+# ml_dtypes==0.6.0). The thread variables joined at the same time and need no entry here:
+# none was set for those runs, and an unset variable is absent from a key, old or new.
+UNRECORDED_BEFORE_LIBRARIES = {
+    "version:scipy": "1.17.1",
+    "version:ml_dtypes": "0.6.0",
+}
+
+
 def what_changed(stored: dict | None, current: dict) -> list[str]:
     """Names of the components that differ between a stored key and the current one."""
     if not stored:
@@ -222,6 +258,8 @@ def what_changed(stored: dict | None, current: dict) -> list[str]:
     old, new = stored.get("components", {}), current["components"]
     if not any(name.startswith("setting:") for name in old):  # recorded before settings were
         old = {**UNRECORDED_BEFORE_SETTINGS, **old}
+    if "version:scipy" not in old:  # recorded before the other numeric libraries were
+        old = {**UNRECORDED_BEFORE_LIBRARIES, **old}
     changed = [name for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
     return [_describe(name, old.get(name), new.get(name)) for name in changed]
 

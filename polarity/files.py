@@ -1,5 +1,8 @@
-"""Writing files so that an interrupted run never leaves a truncated one behind, and one
-lock per output folder so that two polarity processes never write the same folder."""
+"""Reading and writing files safely: reads take regular files only, and only up to a cap;
+writes go to a temporary file renamed into place, so an interrupted run never leaves a
+truncated file and a planted symlink is replaced, never followed; one lock per output
+folder (per real folder, however it is spelt) so that two polarity processes never write
+the same folder."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import fcntl
 import json
 import os
 import re
+import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,8 +36,55 @@ def cannot_write(path: Path, exc: OSError) -> PolarityError:
     return PolarityError(f"cannot write {where}: {reason}{hint}")
 
 
+class NotARegularFile(PolarityError):
+    """A path to be read that is a FIFO, a device, a folder or a socket, or is too large."""
+
+
+def read_capped(path: Path, limit: int, what: str = "file") -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them.
+
+    Opened without blocking (a FIFO would wait for a writer for ever) and checked on the
+    open descriptor (st_size is 0 for FIFOs and devices, so only bytes actually read
+    count). A symlink to a regular file is read; one to /dev/zero is not."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise NotARegularFile(f"{path}: cannot read: a folder, not a {what}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = _KINDS.get(stat.S_IFMT(mode), "special file")
+            raise NotARegularFile(
+                f"{path}: cannot read: a {kind}, not a {what} (only regular files are read)"
+            )
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise NotARegularFile(
+                f"{path}: cannot read: larger than any {what} ({limit} bytes at most)"
+            )
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+_KINDS = {
+    stat.S_IFIFO: "FIFO",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFDIR: "folder",
+}
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it into place."""
+    """Write `data` to a temporary file beside `path`, then rename it into place: a symlink
+    at `path` is replaced by the file, never written through."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +106,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_copy(src: Path, dst: Path) -> None:
+    """Copy a file as atomic_write_bytes writes one (a symlink at `dst` is replaced)."""
+    atomic_write_bytes(dst, Path(src).read_bytes())
+    shutil.copystat(src, dst)
 
 
 def _alive(pid: int) -> bool:
@@ -81,8 +139,9 @@ def remove_orphaned_temp_files(folder: Path, name: str | None = None) -> list[Pa
 
 
 def lock_path(folder: Path) -> Path:
-    """The lock file of an output folder: beside it, so the folder holds only its outputs."""
-    folder = Path(folder).absolute()
+    """The lock file of an output folder: beside it, so the folder holds only its outputs,
+    and beside the real folder, so every spelling of it (a symlink, `..`) shares one lock."""
+    folder = Path(folder).resolve()
     return folder.parent / f".{folder.name}{LOCK_SUFFIX}"
 
 
@@ -105,10 +164,17 @@ def folder_lock(folder: Path):
     lock = lock_path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        # O_NOFOLLOW: a symlink planted in the lock's place is refused, not truncated.
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PolarityError(
+                f"{lock} is a symlink, not a lock file; remove it and try again"
+            ) from None
         raise cannot_write(folder, exc) from exc
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PolarityError(f"{lock} is not a regular file; remove it and try again")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -125,6 +191,22 @@ def folder_lock(folder: Path):
             del _HELD[key]
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def staging_folder(parent: Path) -> Path:
+    """A fresh staging folder in `parent`, named with this process's id, after removing the
+    staging folders of processes that are gone (a killed build's). A live process's
+    staging folder is its own and stays (the lock is per folder, but two spellings of a
+    folder before this fix, or a lock on NFS, must not cost another build its work)."""
+    for leftover in Path(parent).glob(".staging-*"):
+        match = re.match(r"^\.staging-(\d+)-", leftover.name)
+        if match and _alive(int(match[1])):  # this process's too: a nested build's
+            continue
+        if not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=parent))
 
 
 def _umask() -> int:

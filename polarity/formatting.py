@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -88,13 +89,26 @@ def seeds(values) -> str:
     return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs) or "none"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|@$~^])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|@$~^&])")
+# Line breaks of every kind (a newline would end a callout or open a div) and other
+# control characters: each becomes one space.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def md_escape(text) -> str:
-    """Escape a string from a config or results file before it enters Markdown."""
+    """The one escaping path for every string that reaches the article, from whatever source
+    (configs, results files, CITATION.cff, the environment): one line, every character
+    that is markup in Markdown, HTML, Typst or Quarto (shortcodes `{{< >}}`, raw blocks,
+    attributes, citations, maths) backslash-escaped, so it renders as the text it is."""
     # format() rather than str(): tests/test_numbers.py traces values through format().
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", f"{text}")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", f"{text}"))
+
+
+def meta(text) -> str:
+    """A string for the YAML front matter: escaped as md_escape escapes it (Quarto reads
+    front-matter strings as Markdown), then quoted as a YAML string (JSON's quoting is
+    YAML's)."""
+    return json.dumps(md_escape(text), ensure_ascii=False)
 
 
 OPTIMISER_NAMES = {"sgd": "SGD", "adam": "Adam"}
@@ -123,6 +137,7 @@ FILTERS = {
         count,
         seeds,
         md_escape,
+        meta,
         setup_label,
     )
 }

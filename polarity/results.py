@@ -6,6 +6,7 @@ metrics, provenance); its `metrics` follow `schemas/<experiment>.metrics.schema.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import math
@@ -24,8 +25,8 @@ import referencing.jsonschema
 
 from polarity import PolarityError, paths
 from polarity.backend import tensorflow_kernels
-from polarity.cache import settings
-from polarity.files import atomic_write_json
+from polarity.cache import NUMERIC_DISTRIBUTIONS, installed_version, settings
+from polarity.files import NotARegularFile, atomic_write_json, read_capped
 
 SCHEMA_VERSION = 1
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -188,22 +189,120 @@ def parse_result_bytes(raw: bytes, where: str) -> dict:
     return result
 
 
+# --- Fields that must fit together: checked when reading, naming the file and the field ---
+
+_SIMPLE_TYPES = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "None": (type(None),),
+}
+
+
+@cache
+def config_fields(experiment: str) -> dict[str, ast.expr] | None:
+    """The fields of an experiment's `Config` dataclass and their annotations, read from its
+    source (importing the module would import Keras); None when it cannot be found."""
+    path = paths.ROOT / "experiments" / f"{experiment}.py"
+    try:
+        tree = ast.parse(path.read_text(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Config":
+            return {
+                item.target.id: item.annotation
+                for item in node.body
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+            }
+    return None
+
+
+def _fits(value, annotation: ast.expr) -> bool:
+    """Whether a JSON value fits a Config annotation; types it does not know fit."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _fits(value, annotation.left) or _fits(value, annotation.right)
+    if isinstance(annotation, ast.Constant) and annotation.value is None:
+        return value is None
+    if isinstance(annotation, ast.Name) and annotation.id in _SIMPLE_TYPES:
+        kinds = _SIMPLE_TYPES[annotation.id]
+        return isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
+    if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) == "tuple":
+        if not isinstance(value, list):
+            return False
+        items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+        if len(items) == 2 and isinstance(items[1], ast.Constant) and items[1].value is ...:
+            return all(_fits(v, items[0]) for v in value)
+        return len(items) == len(value) and all(
+            _fits(v, a) for v, a in zip(value, items, strict=True)
+        )
+    return True
+
+
+# Lists that run alongside a curve's `updates`, one entry per update.
+_PER_UPDATE = re.compile(r"^(accuracy|accuracies|loss|losses|.*_by_update)$")
+
+
+def check_consistency(result: dict, where: str) -> None:
+    """What the schema cannot say: the config has exactly the fields of the experiment's
+    Config, each of its type; it names known data sets; every curve's per-update lists are
+    as long as its updates. Raises ResultError naming the file and the field."""
+    from polarity.data import DATASETS
+
+    config = result["config"]
+    fields = config_fields(result["experiment"])
+    if fields is not None:
+        for name in fields:
+            if name not in config:
+                raise ResultError(f"{where}: config/{name}: missing (the experiment has it)")
+        for name, value in config.items():
+            if name not in fields:
+                raise ResultError(f"{where}: config/{name}: not a field of the experiment")
+            if not _fits(value, fields[name]):
+                raise ResultError(
+                    f"{where}: config/{name}: {json.dumps(value)[:40]} is not "
+                    f"{ast.unparse(fields[name])}"
+                )
+    named = config.get("datasets") or [config.get("dataset")]
+    for i, name in enumerate(named if isinstance(named, list) else [named]):
+        if name not in DATASETS:
+            field = f"config/datasets/{i}" if "datasets" in config else "config/dataset"
+            raise ResultError(
+                f"{where}: {field}: unknown data set {name!r}; known: {', '.join(DATASETS)}"
+            )
+    stack = [(result["metrics"], ["metrics"])]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            updates = item.get("updates")
+            if isinstance(updates, list):
+                for key, value in item.items():
+                    if _PER_UPDATE.match(key) and isinstance(value, list):
+                        if len(value) != len(updates):
+                            raise ResultError(
+                                f"{where}: {_where([*path, key])}: {len(value)} values for "
+                                f"{len(updates)} updates"
+                            )
+            stack.extend((sub, [*path, key]) for key, sub in item.items())
+        elif isinstance(item, list):
+            stack.extend((sub, [*path, i]) for i, sub in enumerate(item))
+
+
 def read_result(path: Path) -> dict:
-    """Read and validate one results file."""
+    """Read and validate one results file: a regular file of at most MAX_FILE_BYTES."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ResultError(
-                f"{path}: {size} bytes, larger than any results file ({MAX_FILE_BYTES} at most)"
-            )
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_FILE_BYTES, "results file")
     except FileNotFoundError:
         raise ResultError(f"{path}: no such results file; run `polarity run` first") from None
+    except NotARegularFile as exc:
+        raise ResultError(str(exc)) from None
     except OSError as exc:
         raise ResultError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
     result = parse_result_bytes(raw, str(path))
     validate(result, where=str(path))
+    check_consistency(result, str(path))
     return result
 
 
@@ -270,6 +369,8 @@ def provenance(started_at: str, duration_s: float) -> dict:
         "backend_version": backend_version,
         **({"backend_kernels": tensorflow_kernels()} if backend == "tensorflow" else {}),
         "numpy": numpy.__version__,
+        # The other numeric libraries in the cache key, so the card shows what it covers.
+        **{d: installed_version(d) for d in NUMERIC_DISTRIBUTIONS if d != "numpy"},
         "platform": platform.platform(),
         "device": f"CPU: {_cpu_model()} ({os.cpu_count()} cores)"
         + (f"; GPU: {', '.join(gpus)}" if gpus else ""),

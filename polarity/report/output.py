@@ -67,6 +67,8 @@ def provenance_of(result: dict, seeds: list) -> dict:
             "keras": prov["keras"],
             prov["backend"]: prov["backend_version"],
             "numpy": prov["numpy"],
+            # recorded since SciPy and ml_dtypes joined the cache key
+            **{name: prov[name] for name in ("scipy", "ml_dtypes") if name in prov},
         },
         "hardware": prov["device"],
         "settings": prov.get("settings", {}),  # recorded since settings joined the cache key
@@ -76,7 +78,9 @@ def provenance_of(result: dict, seeds: list) -> dict:
 
 def bibtex(spec: FigureSpec, citation: dict, provenance: dict) -> str:
     """A BibTeX entry for citing one figure alone."""
-    authors = " and ".join(a["name"] for a in citation["authors"])
+    authors = " and ".join(
+        a.get("name") or f"{a['family-names']}, {a['given-names']}" for a in citation["authors"]
+    )
     fields = {
         "title": f"{{{spec.title}}}",
         "author": f"{{{authors}}}",
