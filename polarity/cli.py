@@ -23,6 +23,17 @@ def _results_dir(args) -> Path:
     return paths.results_dir(getattr(args, "profile", None) or "full")
 
 
+def port_argument(text: str) -> int:
+    """A TCP port: 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 0 to 65535")
+    return port
+
+
 def path_argument(text: str) -> Path:
     """A path option's value: an empty string is a mistake, not the default."""
     if not text.strip():
@@ -48,27 +59,38 @@ def say(text: str) -> None:
             pass
 
 
-def _printable(text: str) -> str:
-    """Text any terminal encoding can take: paths with non-UTF-8 bytes show them as \\xNN."""
+def _printable(text: str, stream=None) -> str:
+    """Text the stream's encoding can take (an ASCII-only terminal too): paths with
+    non-UTF-8 bytes show them as \\xNN, other characters it cannot show as \\uNNNN."""
     try:  # bytes a path held undecoded come back as themselves, then show as \\xNN
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    encoding = getattr(stream or sys.stdout, "encoding", None) or "utf-8"
+    try:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def cmd_run(args) -> None:
     import experiments
     from polarity.backend import import_keras_quietly
-    from polarity.runner import check_profile, run_experiment
+    from polarity.runner import check_backend, check_profile, check_replaceable, run_experiment
 
     check_profile(args.profile)
     names = args.experiment or list(experiments.NAMES)
     for name in names:  # unknown names fail before anything is written
         if name not in experiments.NAMES:
             experiments.load(name)
+    if args.data_dir is not None:  # the explicit flag wins over a stale $POLARITY_DATA_DIR
+        os.environ.pop("POLARITY_DATA_DIR", None)
+    check_backend()
     results_dir = _results_dir(args)
     # The lock proves the folder writable, and keeps a second run out of it, before training.
     with folder_lock(results_dir):
+        for name in names:  # before anything trains: no run may half-replace a record
+            check_replaceable(name, args.profile, results_dir, args.force)
         import_keras_quietly()
         for name in names:
             experiments.load(name)  # unknown names fail before anything trains
@@ -108,10 +130,12 @@ def cmd_render(args) -> None:
         import pypandoc
         import typst
 
-        print(
-            f"notice: Quarto is not on PATH; rendered with the fallback, pandoc "
-            f"{pypandoc.get_pandoc_version()} and Typst {getattr(typst, '__version__', '?')}",
-            file=sys.stderr,
+        from polarity.render import quarto_path
+
+        why = "as --renderer fallback asks" if quarto_path() else "Quarto is not on PATH"
+        _error_line(
+            f"notice: {why}; rendered with the fallback, pandoc "
+            f"{pypandoc.get_pandoc_version()} and Typst {getattr(typst, '__version__', '?')}"
         )
     say(f"rendered with {rendered.renderer}: {_shown(rendered.html)} and {_shown(rendered.pdf)}")
 
@@ -264,7 +288,10 @@ def parser() -> argparse.ArgumentParser:
         "reload the page whenever a template, a results file or the report code changes.",
     )
     p.add_argument(
-        "--port", type=int, default=4848, help="port on 127.0.0.1 (0: any free one; default 4848)"
+        "--port",
+        type=port_argument,
+        default=4848,
+        help="port on 127.0.0.1 (0: any free one; default 4848)",
     )
     p.add_argument("--renderer", choices=("auto", "quarto", "fallback"), default="auto")
     add_results_option(p, "report/results, the results of record")
@@ -315,6 +342,6 @@ def _error(message: str) -> None:
 
 def _error_line(line: str) -> None:
     try:
-        print(_printable(line), file=sys.stderr)
+        print(_printable(line, sys.stderr), file=sys.stderr)
     except OSError:
         pass

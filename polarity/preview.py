@@ -6,10 +6,15 @@ stylesheet and scripts, _quarto.yml, and the polarity package's own code, filter
 template. A change runs `polarity build` and `polarity render` in a fresh Python process, so
 edited code takes effect too. The server binds to 127.0.0.1 only; HTML pages it serves get a
 small script that polls `/__preview/version` and reloads when a rebuild finishes.
+
+Loopback is not a wall against the browser itself: a page elsewhere can point a host name
+at 127.0.0.1 (DNS rebinding), so requests that do not name this server in their Host header
+are refused. Only files inside _site/ are served (a symlink out of it is not followed).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
 import json
@@ -18,7 +23,7 @@ import sys
 import threading
 from pathlib import Path
 
-from polarity import project
+from polarity import PolarityError, project
 
 VERSION_PATH = "/__preview/version"
 RELOAD_SCRIPT = (
@@ -52,6 +57,13 @@ def watched_files(root: Path, results_dir: Path) -> dict[Path, float]:
     return stamps
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # A page loads its stylesheet, scripts and figures at once; the default backlog of 5
+    # drops connections in such a burst.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Preview:
     def __init__(self, root: Path, results_dir: Path, renderer: str = "auto", port: int = 4848):
         self.root = Path(root)
@@ -61,7 +73,15 @@ class Preview:
         self.error: str | None = None
         self.stopping = threading.Event()
         handler = functools.partial(_Handler, preview=self, directory=str(self.root / "_site"))
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        try:
+            self.server = _Server(("127.0.0.1", port), handler)
+        except OSError as exc:
+            why = (
+                "it is in use; choose another --port (0: any free one)"
+                if exc.errno == errno.EADDRINUSE
+                else (exc.strerror or type(exc).__name__)
+            )
+            raise PolarityError(f"cannot listen on 127.0.0.1 port {port}: {why}") from None
 
     @property
     def url(self) -> str:
@@ -127,19 +147,49 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
+    def _host_allowed(self) -> bool:
+        """Whether the Host header names this server: 127.0.0.1 or localhost, on its port."""
+        host = (self.headers.get("Host") or "").strip().lower()
+        port = str(self.server.server_address[1])
+        return host in {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+    def _inside_site(self, path: str) -> bool:
+        """Whether the file a request names, symlinks resolved, is inside _site/."""
+        site = Path(self.directory).resolve()
+        return Path(self.translate_path(path)).resolve().is_relative_to(site)
+
+    def do_HEAD(self):
+        if not self._host_allowed():
+            return self.send_error(403, "unexpected Host header")
+        if not self._inside_site(self.path.split("?", 1)[0]):
+            return self.send_error(404)
+        return super().do_HEAD()
+
     def do_GET(self):
+        if not self._host_allowed():
+            return self.send_error(403, "unexpected Host header")
         path = self.path.split("?", 1)[0]
         if path == VERSION_PATH:
-            body = json.dumps({"version": self.preview.version, "error": self.preview.error})
+            error = self.preview.error
+            if error:  # the project's own path is no one else's business
+                error = error.replace(str(self.preview.root.resolve()), "<project>")
+            body = json.dumps({"version": self.preview.version, "error": error})
             return self._send(body.encode(), "application/json")
+        if not self._inside_site(path):
+            return self.send_error(404)
         target = Path(self.translate_path(path))
         if target.is_dir():
             target = target / "index.html"
         if target.suffix == ".html" and target.is_file():
-            html = target.read_text(encoding="utf-8")
-            marker = "</body>"
-            html = html.replace(marker, RELOAD_SCRIPT + marker) if marker in html else html
-            return self._send(html.encode("utf-8"), "text/html; charset=utf-8")
+            try:
+                html = target.read_bytes()
+            except OSError:
+                return self.send_error(404)
+            # Bytes, not text: a page that is not UTF-8 is served as it is, script added.
+            marker = b"</body>"
+            script = RELOAD_SCRIPT.encode() + marker
+            html = html.replace(marker, script) if marker in html else html
+            return self._send(html, "text/html; charset=utf-8")
         return super().do_GET()
 
     def _send(self, body: bytes, content_type: str) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from polarity import PolarityError, paths
-from polarity.files import cannot_write, folder_lock
+from polarity.files import atomic_write_bytes, cannot_write, folder_lock, staging_folder
 
 
 class RenderError(PolarityError):
@@ -46,14 +46,23 @@ CAUSE = re.compile(
 MAX_CAUSE = 300
 
 
+# The tool's own error line (Quarto's `ERROR: …`, pandoc's `Error …`), which outranks any
+# line that merely contains a word like "error" (a title echoed from the metadata).
+TOOL_ERROR = re.compile(r"^(ERROR|Error|error)\b[:\s]")
+
+
 def cause(output: str) -> str:
     """The one line of a tool's output that says what went wrong: the last line of a Python
-    traceback, else the first line that reads like an error, else the last line; capped."""
+    traceback, else the tool's own error line, else the first line that reads like an
+    error, else the last line; capped."""
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
     if not lines:
         return ""
+    own = [line for line in lines if TOOL_ERROR.match(line)]
     if any(line.startswith("Traceback") for line in lines):
         chosen = lines[-1]
+    elif own:
+        chosen = own[0]
     else:
         chosen = next((line for line in lines if CAUSE.search(line)), lines[-1])
     return chosen if len(chosen) <= MAX_CAUSE else chosen[: MAX_CAUSE - 1] + "…"
@@ -138,9 +147,7 @@ def render_with_pandoc(project_dir: Path, results_dir: Path | None = None) -> Re
     try:
         with folder_lock(report_dir), folder_lock(site):
             _check_build(report_dir, results_dir)
-            for leftover in site.glob(".staging-*"):  # from a render that was killed
-                shutil.rmtree(leftover, ignore_errors=True)
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=site))
+            staging = staging_folder(site)  # removes a killed render's, never a live one's
             try:
                 _render_into(staging, project_dir, report_dir, source, options)
                 _publish(staging, site)
@@ -240,9 +247,11 @@ def _render_into(staging: Path, project_dir: Path, report_dir: Path, source: Pat
         )
         pdf = out / "index.pdf"
         try:
-            typst.compile(str(typ), output=str(pdf), root=str(report_dir))
+            document = typst.compile(str(typ), root=str(report_dir))
         except Exception as exc:  # typst raises its own error types, one per failure kind
             raise RenderError(f"typst compile of {source} failed: {cause(str(exc))}") from None
+        # Written here, not by Typst, so a full disk is an OSError naming its cause.
+        atomic_write_bytes(pdf, document)
     finally:
         typ.unlink(missing_ok=True)
     # The site's root page, written by the same script Quarto runs after rendering.

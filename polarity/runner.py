@@ -3,6 +3,7 @@ provenance -- or skip it when a result with the same cache key is already there.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -37,6 +38,53 @@ def check_profile(profile: str) -> None:
         raise PolarityError(f"unknown profile {profile!r}; known: {known}")
 
 
+# Keras's own backends, and the module each one imports.
+KERAS_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy"}
+
+
+def check_backend() -> None:
+    """Refuse, in one line and before Keras loads, a backend Keras does not know or that is
+    not installed (Keras would fail on import with a traceback)."""
+    import importlib.util
+
+    from polarity.cache import backend_name, keras_config_file
+
+    name = backend_name()
+    origin = "$KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") else str(keras_config_file())
+    shown = " ".join(name.split())[:40]
+    if name not in KERAS_BACKENDS:
+        raise PolarityError(
+            f"unknown Keras backend {shown!r} (from {origin}); "
+            f"use one of {', '.join(KERAS_BACKENDS)}"
+        )
+    if importlib.util.find_spec(KERAS_BACKENDS[name]) is None:
+        raise PolarityError(
+            f"Keras backend {name!r} (from {origin}) is not installed; install it "
+            f"(pip install {name}) or choose another backend"
+        )
+
+
+def profile_rank(profile: str) -> int:
+    return experiments.PROFILES.index(profile) if profile in experiments.PROFILES else -1
+
+
+def check_replaceable(name: str, profile: str, results_dir: Path | None, force: bool) -> None:
+    """Refuse to replace a stored result of a larger profile (a committed full-profile
+    result of record, say) with a smaller profile's, unless --force asks for it."""
+    path = result_path(results_dir or paths.results_dir(profile), name)
+    if force or not path.exists():
+        return
+    try:
+        stored = read_result(path)["profile"]
+    except ResultError:  # unreadable: recomputed whatever the profile
+        return
+    if profile_rank(stored) > profile_rank(profile):
+        raise PolarityError(
+            f"{path} holds a {stored}-profile result; a {profile} run would replace it "
+            "with fewer trials: pass --force to replace it, or --results DIR for another folder"
+        )
+
+
 def reasons_to_run(path: Path, key: dict) -> list[str]:
     """Empty when the stored result at `path` is current; else what differs."""
     if not path.exists():
@@ -58,6 +106,7 @@ def run_experiment(
     key = cache_key(name, config)
     path = result_path(results_dir or paths.results_dir(profile), name)
     with folder_lock(path.parent):
+        check_replaceable(name, profile, path.parent, force)
         reasons = ["--force"] if force else reasons_to_run(path, key)
         if not reasons:
             return Outcome(path, skipped=True, reasons=[])

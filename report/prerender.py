@@ -57,9 +57,12 @@ def main() -> int:
     command = [python, "-m", "polarity", "build", "--report-dir", str(project / "report")]
     if os.environ.get("POLARITY_RESULTS_DIR"):
         command += ["--results", os.environ["POLARITY_RESULTS_DIR"]]
-    check = subprocess.run(
-        [python, "-c", "import polarity.article"], capture_output=True, cwd=project
-    )
+    try:
+        check = subprocess.run(
+            [python, "-c", "import polarity.article"], capture_output=True, cwd=project
+        )
+    except OSError as exc:  # $POLARITY_PYTHON names no program: one line, not a traceback
+        sys.exit(f"pre-render: cannot run {python} ({exc.strerror}); set POLARITY_PYTHON")
     if check.returncode != 0:
         sys.exit(
             f"pre-render: {python} cannot import the polarity package; run `make venv` "
