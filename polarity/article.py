@@ -185,7 +185,14 @@ MAX_CITATION_BYTES = 1_000_000
 MAX_CITATION_TEXT = 300
 CITATION_FIELDS = ("title", "version", "date-released", "license")
 AUTHOR_FIELDS = ("name", "given-names", "family-names")
-_URL = re.compile(r"^https?://[^\s\"'<>\\`{}|^]+$")
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+=&?#:@!,;-]*)?$")
+# Fields Quarto also reads raw (a date it parses, a version and licence it prints as they
+# are): held to their own forms rather than escaped.
+CITATION_FORMS = {
+    "version": re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$"),
+    "date-released": re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    "license": re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+() -]{0,79}$"),
+}
 
 
 def read_citation(path: Path | None = None) -> dict:
@@ -219,6 +226,12 @@ def read_citation(path: Path | None = None) -> dict:
         if field not in data:
             raise PolarityError(f"{path}: {field}: missing (the article shows it)")
         citation[field] = text(data[field], field)
+        form = CITATION_FORMS.get(field)
+        if form is not None and not form.match(citation[field]):
+            raise PolarityError(
+                f"{path}: {field}: {citation[field][:40]!r} is not a {field} "
+                f"(expected {form.pattern})"
+            )
     authors = data.get("authors")
     if not isinstance(authors, list) or not authors:
         raise PolarityError(f"{path}: authors: expected a list of at least one author")

@@ -95,20 +95,34 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|@$~^&])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
+# Quarto finds shortcodes ({{< … >}}, {{% … %}}) in the text pandoc has already unescaped,
+# so backslashes do not stop them; a zero-width space between the two braces does, and
+# shows nothing.
+_SHORTCODE_BRACES = re.compile(r"(\\[{}])(?=\\[{}])")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
 def md_escape(text) -> str:
     """The one escaping path for every string that reaches the article, from whatever source
     (configs, results files, CITATION.cff, the environment): one line, every character
-    that is markup in Markdown, HTML, Typst or Quarto (shortcodes `{{< >}}`, raw blocks,
-    attributes, citations, maths) backslash-escaped, so it renders as the text it is."""
+    that is markup in Markdown, HTML or Typst (raw blocks, attributes, citations, maths)
+    backslash-escaped, and Quarto shortcodes broken, so it renders as the text it is."""
     # format() rather than str(): tests/test_numbers.py traces values through format().
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", f"{text}"))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", f"{text}"))
+    return _SHORTCODE_BRACES.sub(r"\1" + ZERO_WIDTH_SPACE, escaped)
+
+
+# Text with no markup in it, left as it is in the front matter: Quarto reads some fields
+# (date, version, url) raw, where a backslash would show or break a date.
+_PLAIN_META = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,:/?#=%+_~'-]*$")
 
 
 def meta(text) -> str:
-    """A string for the YAML front matter: escaped as md_escape escapes it (Quarto reads
-    front-matter strings as Markdown), then quoted as a YAML string (JSON's quoting is
-    YAML's)."""
-    return json.dumps(md_escape(text), ensure_ascii=False)
+    """A string for the YAML front matter: plain text as it is, anything else escaped as
+    md_escape escapes it (Quarto reads front-matter strings as Markdown); then quoted as a
+    YAML string (JSON's quoting is YAML's)."""
+    text = _CONTROL.sub(" ", f"{text}")
+    return json.dumps(text if _PLAIN_META.match(text) else md_escape(text), ensure_ascii=False)
 
 
 OPTIMISER_NAMES = {"sgd": "SGD", "adam": "Adam"}

@@ -200,11 +200,14 @@ _SIMPLE_TYPES = {
 }
 
 
-@cache
 def config_fields(experiment: str) -> dict[str, ast.expr] | None:
     """The fields of an experiment's `Config` dataclass and their annotations, read from its
     source (importing the module would import Keras); None when it cannot be found."""
-    path = paths.ROOT / "experiments" / f"{experiment}.py"
+    return _config_fields(paths.ROOT / "experiments" / f"{experiment}.py")
+
+
+@cache
+def _config_fields(path: Path) -> dict[str, ast.expr] | None:
     try:
         tree = ast.parse(path.read_text(), filename=str(path))
     except (OSError, SyntaxError, ValueError):

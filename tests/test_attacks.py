@@ -715,3 +715,679 @@ def test_busy_error_is_a_polarity_error():
     assert issubclass(FolderBusy, PolarityError)
     assert issubclass(ResultError, PolarityError)
     assert issubclass(RenderError, PolarityError)
+
+
+# === Issue 26: special files, symlinks, every source of markup, the settings behind numbers ===
+
+
+@pytest.fixture
+def deadline():
+    """Fail, rather than hang, a call that should return at once (a FIFO read blocks)."""
+    import signal
+
+    def expired(signum, frame):
+        raise TimeoutError("blocked: the call did not return within 20 s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+# --- 26.1 Special files are never read: only regular files, only up to a cap ---------------
+
+
+def test_a_fifo_named_like_a_results_file_is_refused_at_once(record, capsys, tmp_path, deadline):
+    (record / "mismatch.json").unlink()
+    os.mkfifo(record / "mismatch.json")
+    out = tmp_path / "r"
+    cli_error(
+        capsys,
+        ["build", "--results", str(record), "--report-dir", str(out)],
+        "mismatch.json: cannot read: a FIFO, not a results file",
+    )
+    assert not out.exists() or snapshot(out) == {}
+
+
+def test_a_results_file_linked_to_dev_zero_is_refused_without_reading_it(
+    record, capsys, tmp_path, deadline
+):
+    (record / "speed.json").unlink()
+    (record / "speed.json").symlink_to("/dev/zero")
+    cli_error(
+        capsys,
+        ["build", "--results", str(record), "--report-dir", str(tmp_path / "r")],
+        "speed.json: cannot read: a character device",
+    )
+    assert not (tmp_path / "r" / "index.qmd").exists()
+
+
+def test_a_sparse_file_larger_than_the_cap_is_refused_by_bytes_read(record, capsys, tmp_path):
+    from polarity.results import MAX_FILE_BYTES
+
+    with open(record / "optimum.json", "r+b") as handle:  # holes read as zeros
+        handle.truncate(MAX_FILE_BYTES + 4096)
+    cli_error(
+        capsys,
+        ["build", "--results", str(record), "--report-dir", str(tmp_path / "r")],
+        "optimum.json: cannot read: larger than any results file",
+    )
+
+
+def test_a_fifo_in_place_of_a_stored_result_is_recomputed_not_waited_for(record, deadline):
+    stored = read_result(paths.RESULTS_OF_RECORD / "background.json")
+    (record / "background.json").unlink()
+    os.mkfifo(record / "background.json")
+    reasons = reasons_to_run(record / "background.json", cache_key("background", stored["config"]))
+    assert len(reasons) == 1 and "a FIFO, not a results file" in reasons[0]
+
+
+def test_a_fifo_in_place_of_the_built_article_is_an_unfinished_build(report, deadline):
+    (report / "index.qmd").unlink()
+    os.mkfifo(report / "index.qmd")
+    with pytest.raises(UnfinishedBuild, match="holds no finished build"):
+        finished_build(report)
+
+
+def test_a_fifo_citation_file_is_one_line(deadline, tmp_path):
+    from polarity.article import read_citation
+
+    os.mkfifo(tmp_path / "CITATION.cff")
+    with pytest.raises(PolarityError, match="a FIFO, not a citation file"):
+        read_citation(tmp_path / "CITATION.cff")
+
+
+# --- 26.2 Writes replace planted symlinks, never follow them --------------------------------
+
+
+def test_a_symlink_planted_as_the_lock_file_is_refused_and_its_target_kept(
+    record, report, capsys, tmp_path
+):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    lock = lock_path(report)
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(victim)
+    before = snapshot(report)
+    cli_error(
+        capsys,
+        ["build", "--results", str(record), "--report-dir", str(report)],
+        "is a symlink, not a lock file",
+        lock.name,
+    )
+    assert victim.read_text() == "precious\n"
+    assert snapshot(report) == before
+
+
+def test_build_replaces_symlinked_static_files_and_leaves_their_targets(record, capsys, tmp_path):
+    from polarity.article import STATIC_FILES
+
+    out = tmp_path / "out"
+    out.mkdir()
+    victims = {}
+    for name in STATIC_FILES:
+        victim = tmp_path / f"victim-{name}"
+        victim.write_text("precious\n")
+        (out / name).symlink_to(victim)
+        victims[name] = victim
+    (out / "claims.json").symlink_to(tmp_path / "victim-claims")
+    (tmp_path / "victim-claims").write_text("precious\n")
+    assert cli.main(["build", "--results", str(record), "--report-dir", str(out)]) == 0
+    for name, victim in victims.items():
+        assert victim.read_text() == "precious\n", name
+        assert not (out / name).is_symlink()
+        assert (out / name).read_bytes() == (paths.REPORT / name).read_bytes()
+    assert (tmp_path / "victim-claims").read_text() == "precious\n"
+    assert not (out / "claims.json").is_symlink()
+
+
+def test_an_atomic_write_replaces_a_symlink_to_a_file_outside(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "result.json").symlink_to(victim)
+    atomic_write_text(tmp_path / "out" / "result.json", "new\n")
+    assert victim.read_text() == "precious\n"
+    assert (tmp_path / "out" / "result.json").read_text() == "new\n"
+    assert not (tmp_path / "out" / "result.json").is_symlink()
+
+
+# --- 26.3 One lock per real folder; staging cleaned only by its owner ----------------------
+
+
+def test_a_folder_reached_through_a_symlink_shares_the_lock_of_its_real_path(
+    record, report, hold, capsys, tmp_path
+):
+    alias = tmp_path / "alias"
+    alias.symlink_to(report)
+    assert lock_path(alias) == lock_path(report) == lock_path(report / ".." / report.name)
+    before = snapshot(report)
+    hold(report)
+    cli_error(
+        capsys,
+        ["build", "--results", str(record), "--report-dir", str(alias)],
+        "another polarity run holds",
+    )
+    assert snapshot(report) == before
+
+
+def test_a_symlinked_spelling_is_refused_while_the_real_path_is_held_in_process(tmp_path, hold):
+    real = tmp_path / "real"
+    hold(real)
+    (tmp_path / "alias").symlink_to(real)
+    with pytest.raises(FolderBusy), folder_lock(tmp_path / "alias"):
+        pass
+
+
+def test_a_starting_build_leaves_a_live_builds_staging_and_removes_a_dead_ones(record, report):
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        theirs = report / f".staging-{live.pid}-abc"
+        theirs.mkdir()
+        (theirs / "index.qmd").write_text("another build's work\n")
+        gone = report / f".staging-{dead.pid}-def"
+        gone.mkdir()
+        legacy = report / ".staging-xyz"  # named before staging folders carried a pid
+        legacy.mkdir()
+        build(record, report)
+        assert (theirs / "index.qmd").read_text() == "another build's work\n"
+        assert not gone.exists() and not legacy.exists()
+        finished_build(report)
+    finally:
+        live.kill()
+        live.wait()
+
+
+# --- 26.4 Every string that reaches the article goes through one escaping path -------------
+
+HOSTILE_CITATION = """\
+cff-version: 1.2.0
+message: "cite"
+title: "Hostile {{< env HOME >}} <script>alert('t')</script> `{=html}` $x$ @lecun1991eigenvalues"
+authors:
+  - name: "<script>alert('a')</script> {{< meta title >}}\\n::: {.callout-important}"
+  - given-names: "{{% env HOME %}}"
+    family-names: "<img src=x onerror=alert(1)>"
+version: 0.1.0
+date-released: 2026-11-26
+license: MIT
+url: "https://example.org/x"
+"""
+
+
+@pytest.fixture
+def hostile_root(tmp_path, monkeypatch) -> Path:
+    """paths.ROOT with a hostile CITATION.cff (the experiments are the checkout's)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "CITATION.cff").write_text(HOSTILE_CITATION)
+    (root / "experiments").symlink_to(paths.ROOT / "experiments")
+    monkeypatch.setattr(paths, "ROOT", root)
+    return root
+
+
+def front_matter(article: Path) -> dict:
+    import yaml
+
+    text = article.read_text()
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_a_hostile_citation_reaches_the_article_as_escaped_text(hostile_root, record, tmp_path):
+    out = tmp_path / "out"
+    build(record, out)
+    text = (out / "index.qmd").read_text()
+    for live in ("{{<", "{{%", "<script", "<img", "`{=html}`", "\n::: {.callout-important"):
+        assert live not in text, live
+    meta = front_matter(out / "index.qmd")  # still valid YAML
+    assert meta["title"].startswith("Hostile \\{\u200b\\{\\< env HOME")
+    assert meta["date"] == "2026-11-26" and meta["citation"]["version"] == "0.1.0"
+    assert "\n" not in meta["author"][0]["name"]["literal"]
+    assert "<" not in (out / "figures" / "fig-learning-curve.bib").read_text().replace("<-", "")
+
+
+@pytest.mark.parametrize(
+    "field, value, says",
+    [
+        ("url", "javascript:alert(1)", "url: 'javascript:alert(1)' is not an http(s) URL"),
+        ("url", 'https://x.org/" onmouseover="alert(1)', "is not an http(s) URL"),
+        ("date-released", "'{{< env HOME >}}'", "date-released: "),
+        ("version", "'1.0 <b>'", "version: "),
+        ("license", "'MIT\\n---'", "license: "),
+    ],
+)
+def test_a_citation_field_of_the_wrong_form_is_one_line_naming_it(
+    hostile_root, record, capsys, tmp_path, field, value, says
+):
+    import yaml
+
+    data = yaml.safe_load(HOSTILE_CITATION)
+    data[field] = yaml.safe_load(value) if value.startswith("'") else value
+    (hostile_root / "CITATION.cff").write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    cli_error(
+        capsys,
+        ["build", "--results", str(record), "--report-dir", str(out)],
+        "CITATION.cff",
+        says,
+    )
+    assert not out.exists() or snapshot(out) == {}
+
+
+def test_a_backend_name_with_newlines_cannot_open_divs_in_the_stale_callout(
+    record, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow\n:::\n\n::: {.callout-important}\nINJECTED")
+    out = tmp_path / "out"
+    build(record, out)
+    text = (out / "index.qmd").read_text()
+    assert "**Results out of date.**" in text
+    assert "{.callout-important}" not in text
+    assert not any(line.startswith(("INJECTED", ":::\n")) for line in text.splitlines())
+    callout = text[text.index("**Results out of date.**") :].split("\n:::\n")[0]
+    assert "INJECTED" not in callout or "\n" not in callout.split("INJECTED")[0][-3:]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\nb\r\nc\u2028d\x85e",
+        "{{< env HOME >}} {{% meta x %}}",
+        "```{=html}\n<script>x</script>\n```",
+        '$$ #read("/etc/passwd") $$ @ref [x](javascript:1)',
+    ],
+)
+def test_md_escape_leaves_one_line_without_markup(text):
+    from polarity.formatting import md_escape
+
+    escaped = md_escape(text)
+    assert "\n" not in escaped and "\r" not in escaped and "\u2028" not in escaped
+    for live in ("{{", "}}", "<s", "```", "$$", "](", "#r"):
+        assert live not in escaped, live
+
+
+def test_a_quarto_error_is_quoted_not_a_metadata_line_that_says_error():
+    output = (
+        "title: 'How I fixed every error'\n"
+        "  subtitle: cannot fail\n"
+        "ERROR: YAMLException: bad indentation of a mapping entry (index.qmd, 3:9)\n"
+    )
+    assert cause(output) == (
+        "ERROR: YAMLException: bad indentation of a mapping entry (index.qmd, 3:9)"
+    )
+
+
+@pytest.mark.slow
+def test_a_hostile_citation_renders_as_plain_text_under_real_quarto(tmp_path):
+    """Real Quarto, hostile CITATION.cff: no live script, no shortcode run, in HTML and PDF."""
+    import html.parser
+
+    if not shutil.which("quarto"):
+        if os.environ.get("POLARITY_REQUIRE_QUARTO"):
+            pytest.fail("quarto is not on PATH, and POLARITY_REQUIRE_QUARTO is set")
+        pytest.skip("quarto is not on PATH")
+    root = tmp_path / "project"
+    copy_quarto_project(root)
+    for name in ("templates", "experiments"):
+        shutil.copytree(paths.ROOT / name, root / name)
+    for name in ("references.bib", "style.css"):
+        shutil.copy2(paths.REPORT / name, root / "report" / name)
+    shutil.copytree(paths.RESULTS_OF_RECORD, root / "report" / "results")
+    (root / "CITATION.cff").write_text(HOSTILE_CITATION)
+    env = {
+        **os.environ,
+        "POLARITY_PROJECT": str(root),
+        "POLARITY_PYTHON": sys.executable,
+        "PYTHONSAFEPATH": "1",  # the project's polarity/ (filters) must not shadow the package
+        "HOME": str(tmp_path / "home-MARKER"),
+    }
+    done = subprocess.run(
+        ["quarto", "render", str(root)], capture_output=True, text=True, env=env, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    page = (root / "_site" / "report" / "index.html").read_text()
+
+    class Scripts(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside, self.scripts, self.tags = False, [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append((tag, dict(attrs)))
+            self.inside = tag == "script"
+
+        def handle_endtag(self, tag):
+            self.inside = False
+
+        def handle_data(self, data):
+            if self.inside:
+                self.scripts.append(data)
+
+    parsed = Scripts()
+    parsed.feed(page)
+    assert not any("alert(" in s for s in parsed.scripts)
+    assert not any(tag == "img" and attrs.get("src") == "x" for tag, attrs in parsed.tags)
+    assert "home-MARKER" not in page  # {{< env HOME >}} did not run
+    assert "&lt;script&gt;alert(" in page  # shown as the text it is
+    pdf = subprocess.run(
+        ["pdftotext", str(root / "_site" / "report" / "index.pdf"), "-"],
+        capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    assert "<script>alert(" in pdf and "home-MARKER" not in pdf
+    assert "env HOME" in pdf.replace("\u200b", "")
+
+
+# --- 26.5 Everything that can change a number is in the cache key --------------------------
+
+
+def test_the_results_of_record_are_current_under_the_new_key():
+    from polarity.article import stale_results
+    from polarity.results import read_results
+
+    assert stale_results(read_results(paths.RESULTS_OF_RECORD)) == {}
+
+
+@pytest.mark.parametrize(
+    "variable",
+    ["OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT", "NPY_DISABLE_CPU_FEATURES"],
+)
+def test_thread_counts_of_numeric_libraries_change_the_key(monkeypatch, variable):
+    stored, config = stored_key()
+    monkeypatch.setenv(variable, "2")
+    assert f"setting:env:{variable} (new)" in what_changed(stored, cache_key("optimum", config))
+
+
+def test_scipy_and_ml_dtypes_versions_are_in_the_key(monkeypatch):
+    import polarity.cache
+
+    stored, config = stored_key()
+    real = polarity.cache._installed
+    monkeypatch.setattr(
+        polarity.cache, "_installed", lambda *d: "9.9.9" if d[0] == "scipy" else real(*d)
+    )
+    assert what_changed(stored, cache_key("optimum", config)) == ["version:scipy 1.17.1 -> 9.9.9"]
+
+
+def test_thread_settings_and_scipy_reach_the_provenance_card(monkeypatch):
+    from polarity.report.output import provenance_of
+    from polarity.results import validate
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    result = read_result(paths.RESULTS_OF_RECORD / "optimum.json")
+    from polarity.cache import settings
+
+    result["provenance"] = {**result["provenance"], "settings": settings(), "scipy": "1.17.1"}
+    validate(result, "optimum.json")  # the schema takes the variable's name
+    card = provenance_of(result, [0])
+    assert card["settings"]["env:OPENBLAS_NUM_THREADS"] == "2"
+    assert card["packages"]["scipy"] == "1.17.1"
+
+
+# --- 26.6 Results that pass the schema but do not fit together ------------------------------
+
+
+@pytest.mark.parametrize(
+    "experiment, change, says",
+    [
+        ("optimum", lambda r: r["config"].update(dataset="cifar10"),
+         "config/dataset: unknown data set 'cifar10'"),
+        ("optimum", lambda r: r["config"].pop("dataset"), "config/dataset: missing"),
+        ("replication", lambda r: r["config"].update(learning_rate="0.5"),
+         "config/learning_rate: \"0.5\" is not float"),
+        ("replication", lambda r: r["metrics"]["answer_protocol"]["normal"]["curve"][
+            "accuracy"].pop(), "metrics/answer_protocol/normal/curve/accuracy: 99 values"),
+        ("background", lambda r: r["config"].update(datasets=["mnist", "nope"]),
+         "config/datasets/1: unknown data set 'nope'"),
+        ("sweep", lambda r: r["config"].update(surprise=1), "config/surprise: not a field"),
+    ],
+)  # fmt: skip
+def test_fields_that_do_not_fit_together_are_named_with_their_file(
+    record, capsys, tmp_path, experiment, change, says
+):
+    edit(record, experiment, change)
+    out = tmp_path / "r"
+    cli_error(
+        capsys,
+        ["build", "--results", str(record), "--report-dir", str(out)],
+        f"{experiment}.json",
+        says,
+    )
+    assert not (out / "index.qmd").exists()
+
+
+# --- 26.7 A smaller profile never silently replaces a larger one's result -------------------
+
+
+@pytest.mark.parametrize("profile", ["smoke", "quick"])
+def test_a_smaller_profile_is_refused_over_a_full_result(record, capsys, profile):
+    before = snapshot(record)
+    cli_error(
+        capsys,
+        ["run", "--profile", profile, "--experiment", "background", "--results", str(record)],
+        "background.json holds a full-profile result",
+        "--force",
+    )
+    assert snapshot(record) == before
+
+
+def test_a_refusal_comes_before_any_experiment_runs(record, capsys):
+    (record / "background.json").unlink()  # the first would run, the second is refused
+    before = snapshot(record)
+    cli_error(
+        capsys,
+        ["run", "--profile", "smoke", "--experiment", "background",
+         "--experiment", "optimum", "--results", str(record)],
+        "optimum.json holds a full-profile result",
+    )  # fmt: skip
+    assert snapshot(record) == before
+
+
+def test_force_same_or_larger_profile_and_unreadable_results_may_replace(record):
+    from polarity.runner import check_replaceable
+
+    check_replaceable("optimum", "smoke", record, force=True)
+    check_replaceable("optimum", "full", record, force=False)
+    (record / "speed.json").write_bytes(b"\xff")
+    check_replaceable("speed", "smoke", record, force=False)
+
+
+# --- 26.8 Errors that say their cause -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "port, says", [("70000", "port 70000 is outside 0 to 65535"), ("-1", "port -1 is outside"),
+                   ("http", "'http' is not a port number")]
+)  # fmt: skip
+def test_a_port_outside_the_range_is_one_line(capsys, port, says):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["preview", "--port", port])
+    assert exit_.value.code == 2
+    one_line(capsys.readouterr().err, says)
+
+
+def test_a_port_in_use_is_named(tmp_path):
+    import socket
+
+    from polarity.preview import Preview
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        with pytest.raises(PolarityError, match=f"cannot listen on 127.0.0.1 port {port}: it is"):
+            Preview(tmp_path, tmp_path, port=port)
+    finally:
+        taken.close()
+
+
+@pytest.mark.parametrize(
+    "backend, says",
+    [("jax", "Keras backend 'jax' (from $KERAS_BACKEND) is not installed"),
+     ("nonsense", "unknown Keras backend 'nonsense' (from $KERAS_BACKEND)"),
+     ("torch\n::: x", "unknown Keras backend 'torch ::: x'")],
+)  # fmt: skip
+def test_a_backend_that_cannot_load_is_one_line_before_anything_runs(
+    tmp_path, capsys, monkeypatch, backend, says
+):
+    import importlib.util
+
+    if backend == "jax" and importlib.util.find_spec("jax") is not None:
+        pytest.skip("JAX is installed here")
+    monkeypatch.setenv("KERAS_BACKEND", backend)
+    results = tmp_path / "results"
+    cli_error(capsys, ["run", "--profile", "smoke", "--results", str(results)], says)
+    assert not list(results.glob("*.json"))
+    assert "keras" not in sys.modules or True  # refused before any experiment trained
+
+
+def test_an_ascii_only_terminal_gets_escapes_not_a_failure(monkeypatch):
+    import io
+
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    stderr = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    cli.say("built r\u00e9sultats/index.qmd, 11 figures \u2192 done")
+    cli._error("no r\u00e9sultats")
+    stdout.flush()
+    stderr.flush()
+    assert stdout.buffer.getvalue() == b"built r\\xe9sultats/index.qmd, 11 figures \\u2192 done\n"
+    assert stderr.buffer.getvalue() == b"error: no r\\xe9sultats\n"
+
+
+@pytest.mark.slow
+def test_an_explicit_data_dir_wins_over_a_stale_environment_variable(tmp_path):
+    results = tmp_path / "results"
+    env = {**os.environ, "POLARITY_DATA_DIR": str(tmp_path / "gone")}
+    done = polarity(
+        "run", "--profile", "smoke", "--experiment", "background",
+        "--data-dir", str(DATA_ROOT), "--results", str(results), env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert read_result(results / "background.json")["profile"] == "smoke"
+    without = polarity(
+        "run", "--profile", "smoke", "--experiment", "background", "--force",
+        "--results", str(results), env=env,
+    )  # fmt: skip
+    one_line(without.stderr, "gone", "POLARITY_DATA_DIR")
+
+
+def test_a_missing_pre_render_python_is_one_line_not_a_traceback(tmp_path):
+    env = {
+        **os.environ,
+        "POLARITY_PYTHON": str(tmp_path / "no-such-python"),
+        "QUARTO_PROJECT_RENDER_ALL": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, str(paths.REPORT / "prerender.py")],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert lines[0].startswith("pre-render: cannot run ") and "no-such-python" in lines[0]
+
+
+@pytest.mark.slow
+def test_a_full_disk_at_the_pdf_names_the_cause_and_keeps_the_site(project, monkeypatch, capsys):
+    import polarity.files
+
+    site = snapshot(project / "_site")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(polarity.files.os, "fsync", full)
+    monkeypatch.setattr(paths, "ROOT", project)
+    cli_error(
+        capsys,
+        ["render", "--renderer", "fallback"],
+        "index.pdf: No space left on device; free some space",
+    )
+    assert snapshot(project / "_site") == site
+
+
+@pytest.mark.slow
+def test_the_fallback_asked_for_says_so_when_quarto_is_there(project, monkeypatch, capsys):
+    import polarity.render
+
+    monkeypatch.setattr(polarity.render, "quarto_path", lambda: "/opt/quarto/bin/quarto")
+    monkeypatch.setattr(paths, "ROOT", project)
+    assert cli.main(["render", "--renderer", "fallback"]) == 0
+    err = capsys.readouterr().err
+    assert "as --renderer fallback asks" in err and "not on PATH" not in err
+
+
+# --- 26.9 The preview server answers only to its own name, only from _site/ ----------------
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A preview server over a small _site/, on a free port, without building anything."""
+    import threading
+
+    from polarity.preview import Preview
+
+    site = tmp_path / "_site" / "report"
+    site.mkdir(parents=True)
+    (site / "index.html").write_text("<html><body>the report</body></html>")
+    preview = Preview(tmp_path, tmp_path / "results", port=0)
+    thread = threading.Thread(target=preview.server.serve_forever, daemon=True)
+    thread.start()
+    yield preview
+    preview.server.shutdown()
+    preview.server.server_close()
+
+
+def request(preview, path: str, host: str | None = None) -> tuple[int, bytes]:
+    import http.client
+
+    port = preview.server.server_address[1]
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Host": host} if host is not None else {}
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body
+
+
+def test_a_foreign_host_header_is_refused(served):
+    port = served.server.server_address[1]
+    served.error = f"build failed in {served.root.resolve()}/report"
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", ""):
+        assert request(served, "/report/index.html", host)[0] == 403, host
+        assert request(served, "/__preview/version", host)[0] == 403, host
+    status, body = request(served, "/__preview/version", f"localhost:{port}")
+    assert status == 200 and str(served.root.resolve()) not in body.decode()
+    assert request(served, "/report/index.html")[0] == 200  # 127.0.0.1:port
+
+
+def test_a_symlink_out_of_the_site_is_not_followed(served, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the browser")
+    (tmp_path / "_site" / "report" / "leak.txt").symlink_to(secret)
+    (tmp_path / "_site" / "report" / "out").symlink_to(tmp_path)
+    assert request(served, "/report/leak.txt")[0] == 404
+    assert request(served, "/report/out/secret.txt")[0] == 404
+    assert request(served, "/report/index.html")[1].startswith(b"<html><body>the report")
+
+
+def test_a_page_that_is_not_utf8_is_served_with_the_reload_script(served, tmp_path):
+    (tmp_path / "_site" / "report" / "latin1.html").write_bytes(b"<body>caf\xe9 \xff</body>")
+    status, body = request(served, "/report/latin1.html")
+    assert status == 200 and b"caf\xe9 \xff" in body and b"__preview/version" in body
+    assert request(served, "/report/index.html")[0] == 200  # the server lives on
+
+
+def test_a_burst_of_connections_is_not_dropped(served):
+    import concurrent.futures
+
+    assert served.server.request_queue_size >= 128
+    with concurrent.futures.ThreadPoolExecutor(64) as pool:
+        statuses = list(pool.map(lambda _: request(served, "/report/index.html")[0], range(200)))
+    assert statuses == [200] * 200
