@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -940,13 +941,23 @@ def test_a_hostile_citation_reaches_the_article_as_escaped_text(hostile_root, re
     out = tmp_path / "out"
     build(record, out)
     text = (out / "index.qmd").read_text()
+    body = text.split("---\n", 2)[2]
     for live in ("{{<", "{{%", "<script", "<img", "`{=html}`", "\n::: {.callout-important"):
-        assert live not in text, live
+        assert live not in body, live
     meta = front_matter(out / "index.qmd")  # still valid YAML
+    strings = [
+        meta["title"],
+        meta["author"][0]["name"]["literal"],
+        *meta["author"][1]["name"].values(),
+    ]
+    for value in strings:  # every markup character escaped
+        assert not re.search(r"(?<!\\)[<>`$@{}*]", value), value
     assert meta["title"].startswith("Hostile \\{\u200b\\{\\< env HOME")
     assert meta["date"] == "2026-11-26" and meta["citation"]["version"] == "0.1.0"
     assert "\n" not in meta["author"][0]["name"]["literal"]
-    assert "<" not in (out / "figures" / "fig-learning-curve.bib").read_text().replace("<-", "")
+    bib = next((out / "figures").glob("*.bib")).read_text()
+    assert bib.count("{") == bib.count("}")  # a brace of the title's cannot end a field
+    assert "\\textbraceleft{}\\textbraceleft{}< env HOME" in bib
 
 
 @pytest.mark.parametrize(

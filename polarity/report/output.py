@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import matplotlib
@@ -76,17 +77,27 @@ def provenance_of(result: dict, seeds: list) -> dict:
     }
 
 
+_BIBTEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+
+
+def bibtex_text(text: str) -> str:
+    """Text from CITATION.cff inside a BibTeX field: a brace or backslash of its own would
+    end the field early (and let it write fields of its own), so each is a LaTeX command."""
+    return re.sub(r"[\\{}]", lambda m: _BIBTEX_SPECIAL[m.group()], " ".join(str(text).split()))
+
+
 def bibtex(spec: FigureSpec, citation: dict, provenance: dict) -> str:
     """A BibTeX entry for citing one figure alone."""
     authors = " and ".join(
-        a.get("name") or f"{a['family-names']}, {a['given-names']}" for a in citation["authors"]
+        bibtex_text(a.get("name") or f"{a['family-names']}, {a['given-names']}")
+        for a in citation["authors"]
     )
     fields = {
         "title": f"{{{spec.title}}}",
         "author": f"{{{authors}}}",
         "year": str(citation["date-released"])[:4],
-        "howpublished": f"Figure {spec.id} of the report ``{citation['title']}''",
-        "version": str(citation["version"]),
+        "howpublished": f"Figure {spec.id} of the report ``{bibtex_text(citation['title'])}''",
+        "version": bibtex_text(citation["version"]),
         "note": (
             f"Results {provenance['results_file']}, config hash "
             f"{provenance['config_hash'][:12]}, commit {(provenance['git_commit'] or '?')[:12]}"
