@@ -21,9 +21,10 @@ import re
 from importlib import metadata
 from pathlib import Path
 
-from polarity import paths
+from polarity import PolarityError, paths
 from polarity.backend import tensorflow_kernels
 from polarity.data import dataset_spec
+from polarity.files import read_capped
 
 PROJECT_PACKAGES = ("polarity", "experiments")
 BACKEND_DISTRIBUTIONS = {
@@ -110,9 +111,9 @@ def keras_config_file() -> Path:
 
 
 def _keras_config() -> dict:
-    try:
-        config = json.loads(keras_config_file().read_text())
-    except (OSError, ValueError):  # Keras itself ignores an unreadable keras.json
+    try:  # a regular file only: a FIFO in its place must not hang a build
+        config = json.loads(read_capped(keras_config_file(), 1_000_000, "keras.json"))
+    except (OSError, PolarityError, ValueError):  # Keras itself ignores an unreadable one
         return {}
     return config if isinstance(config, dict) else {}
 

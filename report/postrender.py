@@ -5,14 +5,14 @@ script. The page redirects with a relative link, so the site works from any fold
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 site = Path(
     os.environ.get("QUARTO_PROJECT_OUTPUT_DIR") or Path(__file__).resolve().parent.parent / "_site"
 )
 site.mkdir(parents=True, exist_ok=True)
-(site / "index.html").write_text(
-    """<!DOCTYPE html>
+PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -25,4 +25,14 @@ site.mkdir(parents=True, exist_ok=True)
 </body>
 </html>
 """
-)
+# A temporary file renamed into place: a symlink planted at index.html is replaced, not
+# written through.
+fd, tmp = tempfile.mkstemp(dir=site, prefix=".index.html.", suffix=".tmp")
+try:
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(PAGE)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, site / "index.html")
+except BaseException:
+    Path(tmp).unlink(missing_ok=True)
+    raise

@@ -799,6 +799,14 @@ def test_a_fifo_citation_file_is_one_line(deadline, tmp_path):
         read_citation(tmp_path / "CITATION.cff")
 
 
+def test_a_fifo_keras_json_does_not_hang_the_cache_key(tmp_path, monkeypatch, deadline):
+    (tmp_path / "keras").mkdir()
+    os.mkfifo(tmp_path / "keras" / "keras.json")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    stored, config = stored_key()
+    assert what_changed(stored, cache_key("replication", config)) == []  # Keras's defaults
+
+
 # --- 26.2 Writes replace planted symlinks, never follow them --------------------------------
 
 
@@ -852,6 +860,23 @@ def test_an_atomic_write_replaces_a_symlink_to_a_file_outside(tmp_path):
     assert victim.read_text() == "precious\n"
     assert (tmp_path / "out" / "result.json").read_text() == "new\n"
     assert not (tmp_path / "out" / "result.json").is_symlink()
+
+
+def test_the_post_render_script_replaces_a_symlinked_root_page(tmp_path):
+    victim = tmp_path / "victim.html"
+    victim.write_text("precious\n")
+    site = tmp_path / "_site"
+    site.mkdir()
+    (site / "index.html").symlink_to(victim)
+    env = {**os.environ, "QUARTO_PROJECT_OUTPUT_DIR": str(site)}
+    done = subprocess.run(
+        [sys.executable, str(paths.REPORT / "postrender.py")], env=env, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "precious\n"
+    assert not (site / "index.html").is_symlink()
+    assert 'href="report/index.html"' in (site / "index.html").read_text()
+    assert [p.name for p in site.iterdir()] == ["index.html"]  # no temporary left
 
 
 # --- 26.3 One lock per real folder; staging cleaned only by its owner ----------------------
