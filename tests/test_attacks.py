@@ -1024,7 +1024,7 @@ def test_a_backend_name_with_newlines_cannot_open_divs_in_the_stale_callout(
     assert "{.callout-important}" not in text
     assert not any(line.startswith(("INJECTED", ":::\n")) for line in text.splitlines())
     callout = text[text.index("**Results out of date.**") :].split("\n:::\n")[0]
-    assert "INJECTED" not in callout or "\n" not in callout.split("INJECTED")[0][-3:]
+    assert len(callout.splitlines()) == 3  # its own three lines, none added
 
 
 @pytest.mark.parametrize(
@@ -1279,8 +1279,7 @@ def test_a_backend_that_cannot_load_is_one_line_before_anything_runs(
     monkeypatch.setenv("KERAS_BACKEND", backend)
     results = tmp_path / "results"
     cli_error(capsys, ["run", "--profile", "smoke", "--results", str(results)], says)
-    assert not list(results.glob("*.json"))
-    assert "keras" not in sys.modules or True  # refused before any experiment trained
+    assert not results.exists()  # refused before the results folder was even locked
 
 
 def test_an_ascii_only_terminal_gets_escapes_not_a_failure(monkeypatch):
