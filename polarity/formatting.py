@@ -114,7 +114,7 @@ def md_escape(text) -> str:
 
 # Text with no markup in it, left as it is in the front matter: Quarto reads some fields
 # (date, version, url) raw, where a backslash would show or break a date.
-_PLAIN_META = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,:/?#=%+_~'-]*$")
+_PLAIN_META = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,:/?#=%+_~'·-]*$")
 
 
 def meta(text) -> str:
