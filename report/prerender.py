@@ -57,15 +57,18 @@ def main() -> int:
     command = [python, "-m", "polarity", "build", "--report-dir", str(project / "report")]
     if os.environ.get("POLARITY_RESULTS_DIR"):
         command += ["--results", os.environ["POLARITY_RESULTS_DIR"]]
-    check = subprocess.run(
-        [python, "-c", "import polarity.article"], capture_output=True, cwd=project
-    )
+    # Run from report/, not from the project folder: for `-c` and `-m` Python puts the working
+    # folder first on sys.path, so a `polarity/` folder there that is not the package (the Lua
+    # filters alone, in a copy of the project) would shadow the installed one. From report/
+    # the CLI still finds the project: it looks at and above its working folder.
+    where = project / "report"
+    check = subprocess.run([python, "-c", "import polarity.article"], capture_output=True, cwd=where)
     if check.returncode != 0:
         sys.exit(
             f"pre-render: {python} cannot import the polarity package; run `make venv` "
             "(or `pip install .`) in the project folder, then `quarto render` again"
         )
-    return subprocess.call(command, cwd=project)
+    return subprocess.call(command, cwd=where)
 
 
 if __name__ == "__main__":

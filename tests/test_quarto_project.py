@@ -120,6 +120,25 @@ def test_prerender_builds_on_a_full_render_and_skips_unchanged_incremental_ones(
     assert _prerender(root, env).returncode == 0 and "polarity build" in log.read_text()
 
 
+def test_prerender_is_not_fooled_by_a_polarity_folder_in_the_working_folder(tmp_path):
+    """A copy of the project holds polarity/ with the Lua filters only. Python puts the working
+    folder first on sys.path for `-c` and `-m`, so run from there the folder would shadow the
+    installed package, and pre-render would say the package cannot be imported."""
+    from tests.conftest import copy_quarto_project
+
+    copy_quarto_project(tmp_path)
+    assert (tmp_path / "polarity").is_dir() and not (tmp_path / "polarity" / "__init__.py").exists()
+    empty = tmp_path / "no-results"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARTO_", "POLARITY_"))}
+    env.update(POLARITY_PYTHON=sys.executable, POLARITY_RESULTS_DIR=str(empty))
+    done = _prerender(tmp_path, env)
+    # The real interpreter imports the package and gets as far as the build, which refuses
+    # an empty results folder with its own message.
+    assert "cannot import the polarity package" not in done.stderr
+    assert done.returncode != 0 and str(empty) in done.stderr, done.stderr
+
+
 def test_prerender_finds_the_venv_python_on_windows_too(tmp_path):
     import importlib.util
 
