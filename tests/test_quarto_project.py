@@ -1,7 +1,7 @@
-"""The Quarto side, checked against what Quarto 1.10 does (read in its source, since Quarto
-cannot be installed here): the project file, .gitignore, the pre-render step, the workflows.
-Where `quarto` is on PATH the smoke project is rendered by Quarto itself, so the browser, PDF
-and parity tests check Quarto's output; .github/workflows/quarto.yml makes that happen in CI."""
+"""The Quarto side: the project file, .gitignore, the pre-render step, the workflows.
+Where `quarto` is on PATH the smoke project is rendered by Quarto itself as well as by the
+fallback, so the browser, PDF and parity tests check both; `.ci/run` builds Quarto and sets
+POLARITY_REQUIRE_QUARTO=1, so there a missing or broken Quarto fails."""
 
 import os
 import re
@@ -229,13 +229,27 @@ def test_readme_publishing_steps_are_the_workflows(tmp_path):
 
 
 @pytest.mark.slow
-def test_quarto_renders_the_smoke_project_wherever_it_is_installed(smoke_project):
-    if shutil.which("quarto"):
-        assert smoke_project.rendered.renderer == "quarto"
-    elif os.environ.get("POLARITY_REQUIRE_QUARTO"):
-        pytest.fail("quarto is not on PATH, and POLARITY_REQUIRE_QUARTO is set")
-    else:
-        assert smoke_project.rendered.renderer == "pandoc+typst"
+def test_no_quarto_means_skip_locally_but_fail_where_it_is_required(monkeypatch):
+    from tests.conftest import quarto_or_skip
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("POLARITY_REQUIRE_QUARTO", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        quarto_or_skip()
+    monkeypatch.setenv("POLARITY_REQUIRE_QUARTO", "1")
+    with pytest.raises(pytest.fail.Exception, match="POLARITY_REQUIRE_QUARTO"):
+        quarto_or_skip()
+
+
+def test_ci_builds_quarto_and_requires_it():
+    script = (paths.ROOT / ".ci" / "run").read_text()
+    lines = [line.strip() for line in script.splitlines() if not line.lstrip().startswith("#")]
+    assert lines.index("make quarto") < lines.index("make test")
+    assert 'export PATH="$PWD/build/quarto/bin:$PATH"' in lines
+    assert "export POLARITY_REQUIRE_QUARTO=1" in lines
+    makefile = (paths.ROOT / "Makefile").read_text()
+    assert "bash $(QUARTO_SOURCE)/build.sh $(QUARTO_DIR)" in makefile
+    assert "QUARTO_SOURCE  ?= ../shared/tools/quarto" in makefile
 
 
 def test_the_fallback_reads_each_formats_own_options_as_quarto_does(tmp_path):
