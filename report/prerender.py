@@ -62,7 +62,9 @@ def main() -> int:
     # filters alone, in a copy of the project) would shadow the installed one. From report/
     # the CLI still finds the project: it looks at and above its working folder.
     where = project / "report"
-    check = subprocess.run([python, "-c", "import polarity.article"], capture_output=True, cwd=where)
+    check = subprocess.run(
+        [python, "-c", "import polarity.article"], capture_output=True, cwd=where
+    )
     if check.returncode != 0:
         sys.exit(
             f"pre-render: {python} cannot import the polarity package; run `make venv` "

@@ -76,21 +76,19 @@ def test_output_folder_not_writable(tmp_path):
     assert str(blocker) in line
 
 
-def render_cli(project_root, monkeypatch, capsys, path: str) -> tuple[int, str]:
+def render_cli(project, monkeypatch, capsys, path: str) -> tuple[int, str]:
     """`polarity render` on a throwaway project, with PATH set as given."""
     from polarity import cli
 
-    monkeypatch.setattr(paths, "ROOT", project_root)
+    monkeypatch.setattr(paths, "ROOT", project.root)
     monkeypatch.setenv("PATH", path)
-    code = cli.main(["render", "--results", str(project_root / "results")])
+    code = cli.main(["render", "--results", str(project.results)])
     return code, capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_quarto_absent_falls_back_with_a_notice(fallback_project, monkeypatch, capsys):
-    code, err = render_cli(
-        fallback_project.root, monkeypatch, capsys, os.path.dirname(sys.executable)
-    )
+    code, err = render_cli(fallback_project, monkeypatch, capsys, os.path.dirname(sys.executable))
     assert code == 0, err
     assert "notice: Quarto is not on PATH; rendered with the fallback, pandoc" in err
 
@@ -111,7 +109,7 @@ def test_failing_quarto_shows_its_own_error(fallback_project, tmp_path, monkeypa
     )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     code, err = render_cli(
-        fallback_project.root, monkeypatch, capsys, f"{tmp_path}:{os.environ['PATH']}"
+        fallback_project, monkeypatch, capsys, f"{tmp_path}:{os.environ['PATH']}"
     )
     assert code == 2
     assert (
