@@ -28,7 +28,9 @@ DELIBERATE = {
     "fallback writes thepolarityproject2026, @techreport and the title as given. Not "
     "emulated yet; the appendix headings are compared, the entries are not.",
     "contents on a phone": "Quarto hides its margin contents below 992 px; the fallback "
-    "shows them above the text. Checked per renderer by the browser tests, not here.",
+    "shows them above the text. Not settled: the browser test asks for contents at the top "
+    "on a phone and fails under Quarto (toc-location: right-body puts a second contents "
+    "list in the body at every width).",
 }
 
 
