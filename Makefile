@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Real Quarto built from its own source (machines without Quarto's installer: CI here).
+QUARTO_SOURCE  ?= ../shared/tools/quarto
+QUARTO_VERSION := 1.10.18
+QUARTO_DIR     := build/quarto
 
-.PHONY: help venv report report-of-record preview results test test-fast bench lint system-deps clean
+.PHONY: help venv quarto report report-of-record preview results test test-fast bench lint system-deps clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -16,6 +20,15 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 venv: $(STAMP)  ## create .venv and install the project with its test tools
+
+quarto:  ## build Quarto $(QUARTO_VERSION) into build/quarto from ../shared/tools/quarto (kept once it runs)
+	@# Asking the built Quarto its version, not testing for a file: a build that stopped half
+	@# way leaves bin/quarto behind, and is built again.
+	@if $(QUARTO_DIR)/bin/quarto --version 2>/dev/null | grep -qx '$(QUARTO_VERSION)'; then \
+	  echo "Quarto $(QUARTO_VERSION) already built in $(QUARTO_DIR)"; \
+	else \
+	  bash $(QUARTO_SOURCE)/build.sh $(QUARTO_DIR); \
+	fi
 
 report: venv  ## train the quick profile, then build and render _site/report/ (HTML + PDF)
 	$(BIN)/polarity report --profile quick

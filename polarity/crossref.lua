@@ -220,25 +220,13 @@ local function bibtex_entry(meta, names)
   return bibtex, attribution
 end
 
--- Quarto's HTML appendix (HTML only, as in Quarto): the references section (a heading and
--- the #refs div, moved there whole), then "Reuse" (license:), then "Citation" (citation:).
+-- Quarto's HTML appendix (HTML only, as in Quarto): "Reuse" (license:), then "Citation"
+-- (citation:). The references stay where the article puts its #refs div, as Quarto 1.10
+-- leaves them (seen in its output; it builds an appendix section for them only when the
+-- article places no #refs).
 local function appendix(doc)
   local sections = pandoc.List()
-  local kept = pandoc.List()
-  local blocks = doc.blocks
-  local i = 1
-  while i <= #blocks do
-    local b, nxt = blocks[i], blocks[i + 1]
-    if b.t == "Header" and nxt and nxt.t == "Div" and nxt.identifier == "refs"
-        and (blocks[i + 2] == nil or blocks[i + 2].t == "Header") then
-      sections:insert(section({ heading(pandoc.utils.stringify(b.content), b.identifier), nxt },
-        { role = "doc-bibliography" }))
-      i = i + 2
-    else
-      kept:insert(b)
-      i = i + 1
-    end
-  end
+  local kept = pandoc.List(doc.blocks)
   local meta = doc.meta
   if meta.license then
     sections:insert(section({ heading("Reuse"),

@@ -57,9 +57,14 @@ def main() -> int:
     command = [python, "-m", "polarity", "build", "--report-dir", str(project / "report")]
     if os.environ.get("POLARITY_RESULTS_DIR"):
         command += ["--results", os.environ["POLARITY_RESULTS_DIR"]]
+    # Run from report/, not from the project folder: for `-c` and `-m` Python puts the working
+    # folder first on sys.path, so a `polarity/` folder there that is not the package (the Lua
+    # filters alone, in a copy of the project) would shadow the installed one. From report/
+    # the CLI still finds the project: it looks at and above its working folder.
+    where = project / "report"
     try:
         check = subprocess.run(
-            [python, "-c", "import polarity.article"], capture_output=True, cwd=project
+            [python, "-c", "import polarity.article"], capture_output=True, cwd=where
         )
     except OSError as exc:  # $POLARITY_PYTHON names no program: one line, not a traceback
         sys.exit(f"pre-render: cannot run {python} ({exc.strerror}); set POLARITY_PYTHON")
@@ -68,7 +73,7 @@ def main() -> int:
             f"pre-render: {python} cannot import the polarity package; run `make venv` "
             "(or `pip install .`) in the project folder, then `quarto render` again"
         )
-    return subprocess.call(command, cwd=project)
+    return subprocess.call(command, cwd=where)
 
 
 if __name__ == "__main__":

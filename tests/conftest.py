@@ -1,9 +1,10 @@
-"""Shared fixtures: the real MNIST files from ../shared/data, and one smoke-profile project
-trained, built and rendered once per session."""
+"""Shared fixtures: the real MNIST files from ../shared/data, the smoke profile trained once
+per session, and its project rendered once per session by each renderer."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import shutil
 import socket
@@ -89,20 +90,74 @@ def copy_quarto_project(root: Path) -> None:
     (root / "report").mkdir(exist_ok=True)
 
 
+RENDERERS = ("quarto", "fallback")
+
+
+def quarto_or_skip() -> str:
+    """Quarto on PATH: a skip without it, a failure where POLARITY_REQUIRE_QUARTO is set (CI)."""
+    found = shutil.which("quarto")
+    if found:
+        return found
+    message = "quarto is not on PATH (`make quarto` builds it into build/quarto/bin)"
+    if os.environ.get("POLARITY_REQUIRE_QUARTO"):
+        pytest.fail(f"{message}, and POLARITY_REQUIRE_QUARTO is set")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
-def smoke_project(tmp_path_factory) -> SimpleNamespace:
-    """The smoke profile, trained, built and rendered in a throwaway project folder, so that
-    tests never overwrite the user's report."""
+def smoke_results(tmp_path_factory) -> Path:
+    """The smoke profile trained once per session, shared by every test that needs results."""
     import experiments
-    from polarity.article import build
-    from polarity.render import render
     from polarity.runner import run_experiment
 
-    root = tmp_path_factory.mktemp("project")
-    results = root / "results"
+    results = tmp_path_factory.mktemp("smoke") / "results"
     for name in experiments.NAMES:
         run_experiment(name, "smoke", data_dir=DATA_ROOT, results_dir=results)
-    copy_quarto_project(root)
-    built = build(results, root / "report")
-    rendered = render(root, results)
-    return SimpleNamespace(root=root, results=results, built=built, rendered=rendered)
+    return results
+
+
+_rendered: dict[str, SimpleNamespace] = {}
+
+
+def _render_smoke(renderer: str, results: Path, tmp_path_factory) -> SimpleNamespace:
+    """The smoke results built and rendered by one renderer in a throwaway project folder of
+    its own, once per session, so that tests never overwrite the user's report. Quarto builds
+    the sources itself (its pre-render step), as it does for a user; the fallback renders what
+    `build` wrote."""
+    if renderer not in _rendered:
+        from polarity.article import Built, build
+        from polarity.render import render
+
+        root = tmp_path_factory.mktemp(f"project-{renderer}")
+        copy_quarto_project(root)
+        report = root / "report"
+        if renderer == "quarto":
+            quarto_or_skip()
+            rendered = render(root, results, "quarto")
+            built = Built(
+                article=report / "index.qmd",
+                figures=json.loads((report / "figures" / "figures.json").read_text())["figures"],
+                claims=json.loads((report / "claims.json").read_text()),
+            )
+        else:
+            built = build(results, report)
+            rendered = render(root, results, "fallback")
+        _rendered[renderer] = SimpleNamespace(
+            root=root, results=results, built=built, rendered=rendered, renderer=renderer
+        )
+    return _rendered[renderer]
+
+
+@pytest.fixture(scope="session", params=RENDERERS)
+def smoke_project(request, smoke_results, tmp_path_factory) -> SimpleNamespace:
+    """The smoke project rendered by each renderer in turn: a test that checks a rendered page
+    or PDF takes this fixture and runs once per renderer (Quarto, and the pandoc+Typst
+    fallback). Without Quarto its runs are skipped, or fail under POLARITY_REQUIRE_QUARTO."""
+    return _render_smoke(request.param, smoke_results, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def fallback_project(smoke_results, tmp_path_factory) -> SimpleNamespace:
+    """The fallback's smoke project alone (the same one as smoke_project's), for tests of the
+    build or of rendering again, which need a built project but not each renderer's output."""
+    return _render_smoke("fallback", smoke_results, tmp_path_factory)

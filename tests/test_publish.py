@@ -4,6 +4,7 @@ parity, checked on the rendered smoke-profile site."""
 import csv
 import json
 import re
+from html import unescape
 from importlib import resources
 
 import jsonschema
@@ -45,9 +46,21 @@ def _typeset_contains(pdf_text: str, words: str) -> bool:
     return re.search(pattern, pdf_text) is not None
 
 
+def claim_parts(statement: str) -> list[str]:
+    """The stretches of a claim's sentence that print as written in both formats. A
+    cross-reference prints as its number ("Section 10"), a citation as its author and year
+    (in brackets or in the sentence), and a glossary link as its words: each stretch between
+    them."""
+    statement = _normalise(statement).replace("**", "")  # bold prints as words
+    statement = re.sub(r"(?<=[:.;]) - ", " ", statement)  # a list's items, without bullets
+    link_or_reference = r"\[@[^\]]*\]|@[A-Za-z][\w:-]*\w|\[([^\]]*)\]\(#[\w-]+\)"
+    parts = re.split(link_or_reference, statement)
+    return [part.strip() for part in parts if part and part.strip()]
+
+
 def _html_text(html: str) -> str:
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return _normalise(re.sub(r"<[^>]+>", " ", body).replace("&amp;", "&"))
+    return _normalise(unescape(re.sub(r"<[^>]+>", " ", body)))
 
 
 def test_manifest_validates_and_names_only_files_that_exist(smoke_project):
@@ -126,17 +139,9 @@ def test_html_and_pdf_carry_the_same_numbered_references_and_key_numbers(
     figure_numbers = {n for kind, n in re.findall(pattern, text) if kind == "Figure"}
     assert figure_numbers == {str(i) for i in range(1, len(FIGURES) + 1)}
     for claim in smoke_project.built.claims.values():  # every conclusion, with its numbers
-        statement = _normalise(claim["statement"]).replace("**", "")  # bold prints as words
-        statement = re.sub(r"(?<=[:.;]) - ", " ", statement)  # a list's items, without bullets
-        # A cross-reference prints as its number ("Section 10"), a citation as its author
-        # and year (in brackets or in the sentence), and a glossary link as its words: each
-        # stretch between them.
-        link_or_reference = r"\[@[^\]]*\]|@[A-Za-z][\w:-]*\w|\[([^\]]*)\]\(#[\w-]+\)"
-        for part in re.split(link_or_reference, statement):
-            if not part or not part.strip():
-                continue
-            assert part.strip() in text, part
-            assert _typeset_contains(pdf_text, part.strip()), part
+        for part in claim_parts(claim["statement"]):
+            assert part in text, part
+            assert _typeset_contains(pdf_text, part), part
 
 
 def test_the_pdf_opens_with_the_answer(smoke_project):

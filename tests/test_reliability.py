@@ -76,19 +76,19 @@ def test_output_folder_not_writable(tmp_path):
     assert str(blocker) in line
 
 
-def render_cli(project_root, monkeypatch, capsys, path: str) -> tuple[int, str]:
+def render_cli(project, monkeypatch, capsys, path: str) -> tuple[int, str]:
     """`polarity render` on a throwaway project, with PATH set as given."""
     from polarity import cli
 
-    monkeypatch.setattr(paths, "ROOT", project_root)
+    monkeypatch.setattr(paths, "ROOT", project.root)
     monkeypatch.setenv("PATH", path)
-    code = cli.main(["render", "--results", str(project_root / "results")])
+    code = cli.main(["render", "--results", str(project.results)])
     return code, capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_quarto_absent_falls_back_with_a_notice(smoke_project, monkeypatch, capsys):
-    code, err = render_cli(smoke_project.root, monkeypatch, capsys, os.path.dirname(sys.executable))
+def test_quarto_absent_falls_back_with_a_notice(fallback_project, monkeypatch, capsys):
+    code, err = render_cli(fallback_project, monkeypatch, capsys, os.path.dirname(sys.executable))
     assert code == 0, err
     assert "notice: Quarto is not on PATH; rendered with the fallback, pandoc" in err
 
@@ -102,14 +102,14 @@ def test_asking_for_quarto_without_it_says_what_to_do(monkeypatch):
 
 
 @pytest.mark.slow
-def test_failing_quarto_shows_its_own_error(smoke_project, tmp_path, monkeypatch, capsys):
+def test_failing_quarto_shows_its_own_error(fallback_project, tmp_path, monkeypatch, capsys):
     fake = tmp_path / "quarto"
     fake.write_text(
         "#!/bin/sh\necho 'ERROR: YAMLException: bad indentation (_quarto.yml, 4:3)' >&2\nexit 1\n"
     )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     code, err = render_cli(
-        smoke_project.root, monkeypatch, capsys, f"{tmp_path}:{os.environ['PATH']}"
+        fallback_project, monkeypatch, capsys, f"{tmp_path}:{os.environ['PATH']}"
     )
     assert code == 2
     assert (
@@ -189,12 +189,12 @@ def _without_timings(value):
 
 
 @pytest.mark.slow
-def test_same_profile_and_seeds_give_identical_results(smoke_project, tmp_path):
+def test_same_profile_and_seeds_give_identical_results(smoke_results, tmp_path):
     done = polarity(
         "run", "--profile", "smoke", "--data-dir", str(DATA_ROOT), "--results", str(tmp_path)
     )
     assert done.returncode == 0, done.stderr
-    for first in sorted(smoke_project.results.glob("*.json")):
+    for first in sorted(smoke_results.glob("*.json")):
         again = json.loads((tmp_path / first.name).read_text())
         # Serialised as the runner writes them: same key order, same float text.
         assert json.dumps(_without_timings(again), indent=1) == json.dumps(
