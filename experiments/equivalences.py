@@ -358,10 +358,7 @@ def run(config: Config, data_dir=None) -> dict:
             for name, batch_norm in PAIRS.items()
         }
         control = summarise_control(
-            [
-                reordered_pair(config, x, y_train, y_test, s, advance, updates)
-                for s in seeds
-            ],
+            [reordered_pair(config, x, y_train, y_test, s, advance, updates) for s in seeds],
             updates,
         )
         brief = [config.float64_updates]
