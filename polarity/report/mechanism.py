@@ -4,7 +4,7 @@ and the learning-rate sweep that tests its prediction."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MultipleLocator
+from matplotlib.ticker import MaxNLocator
 
 from polarity.formatting import pct
 from polarity.report import inference
@@ -393,12 +393,13 @@ def gap_rows(results: dict) -> list[dict]:
 # --- Figure -------------------------------------------------------------------------------
 
 
-ZOOM_BELOW_TOP = 0.04  # the zoomed row shows the top 4 points of each panel
+ZOOM_BELOW_TOP = 0.04  # the zoomed row shows at least the top 4 points of each panel
 
 
 def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
-    """One panel per checkpoint; below each, the same panel zoomed on its best accuracies,
-    where gaps of a point between encodings are visible."""
+    """One panel per checkpoint; below each, the same panel zoomed on the band that holds
+    every shown encoding's best accuracy (so both polarities stay in view), where gaps of a
+    point between encodings are visible."""
     grid = sweep["metrics"]["grid"]
     rates, checkpoints = grid["learning_rates"], grid["checkpoints"]
     edges = {e: m["stability_edge"] for e, m in conditioning["metrics"]["encodings"].items()}
@@ -412,12 +413,13 @@ def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
         sharex="col",
     )
     for k, checkpoint in enumerate(checkpoints):
-        top = 0.0
+        top, lowest_best = 0.0, 1.0
         for ax in axes[:, k]:
             for encoding in shown:
                 entry = sweep["metrics"]["accuracy"][encoding]
                 mean = [row[k] for row in entry["mean"]]
                 top = max(top, max(mean))
+                lowest_best = min(lowest_best, max(mean))
                 low = [row[k][0] for row in entry["ci95"]]
                 high = [row[k][1] for row in entry["ci95"]]
                 colour = ENCODING_COLOURS[encoding]
@@ -436,8 +438,11 @@ def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
             in_percent(ax.yaxis)
         axes[0][k].set_title(f"after {checkpoint:,} updates")
         axes[0][k].set_ylim(0, 1)
-        axes[1][k].set_ylim(top - ZOOM_BELOW_TOP, top + ZOOM_BELOW_TOP / 8)
-        axes[1][k].yaxis.set_major_locator(MultipleLocator(0.01))  # whole points
+        # Down to the lowest encoding's best, and at least ZOOM_BELOW_TOP below the top.
+        pad = max(ZOOM_BELOW_TOP / 8, (top - lowest_best) / 8)
+        bottom = min(top - ZOOM_BELOW_TOP, lowest_best - pad)
+        axes[1][k].set_ylim(bottom, top + (top - bottom) / 8)
+        axes[1][k].yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
         axes[1][k].set_xlabel("learning rate (log scale)")
     axes[0][0].set_ylabel("test accuracy")
     axes[1][0].set_ylabel("test accuracy, zoomed")
@@ -464,8 +469,11 @@ def alt_lr_sweep(sweep: dict, conditioning: dict) -> str:
     return (
         f"Test accuracy against learning rate on a log axis, one panel per training length "
         f"({checkpoints} updates), one line per encoding with 95 % bands and dotted lines at "
-        f"each predicted stability edge, and below each panel the same zoomed on its top "
-        f"{ZOOM_BELOW_TOP * 100:g} points; after {last} updates " + "; ".join(parts) + "."
+        f"each predicted stability edge, and below each panel the same zoomed on the band "
+        f"from the lowest encoding's best accuracy (at least {ZOOM_BELOW_TOP * 100:g} points "
+        f"below the top) to the top, so every encoding's best is in view; after {last} updates "
+        + "; ".join(parts)
+        + "."
     )
 
 
