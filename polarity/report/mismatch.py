@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from polarity import stats
 from polarity.report.base import POLARITIES, Claim, MissingData, Section, TableSpec, predicate
+from polarity.report.inference import carried
 
 GUESSING = 0.1  # ten classes
 
@@ -48,8 +49,8 @@ def mixed_accuracy_beats_the_prior(results: dict) -> Claim:
         {
             "accuracy": {p: tested[p]["mean"] for p in POLARITIES},
             "ci95": {p: tested[p]["ci95"] for p in POLARITIES},
-            "over_both": over_both["mean"],
-            "over_both_ci95": over_both["ci95"],
+            "over_both": carried(over_both["mean"], both[0]),
+            "over_both_ci95": [carried(x, both[0]) for x in over_both["ci95"]],
             "n_seeds": over_both["n"],
             "updates": results["mismatch"]["metrics"]["updates"],
             "learning_rate": mixed["learning_rate"],
