@@ -181,6 +181,7 @@ LISTED_IN_TEMPLATE = {
     "98": "the convnet's accuracy targets (TARGETS in experiments/convnet.py), in headers",
     "99": "the convnet's accuracy targets (TARGETS in experiments/convnet.py), in headers",
     "0.2": "OPTIMA_TOLERANCE (polarity/report/optimum.py): two optima agree within 0.2 points",
+    "20": "TRIM (polarity/report/speed.py): the speed test's trimmed mean cuts 20 % each end",
     "0.001": "the threshold below which a p-value is printed as p < 0.001",
     "28": "MNIST's image size, 28 × 28",
     "784": "MNIST's pixel count, 28 × 28",

@@ -41,7 +41,8 @@ def zeros_buy_no_speed(results: dict) -> Claim:
             "margin": SPEED_MARGIN,
             "trim": TRIM,
             "p_value": test["p_value"],
-            "set_aside": len(test["set_aside"]),
+            # Counted from the stored number of rounds, so the count keeps its provenance.
+            "set_aside": difference["n"] - (test["pairs"] - len(test["set_aside"])),
             "seconds": times,
             "rounds": difference["n"],
             "updates_per_round": results["speed"]["config"]["updates_per_round"],

@@ -93,7 +93,7 @@ def test_small_rates_are_where_holm_corrected_tests_put_inverted_ahead(all_resul
         assert [b["updates"] for b in budgets] == s["grid"]["checkpoints"]
         for k, budget in enumerate(budgets):
             assert budget["ahead_rates"] == _inverted_ahead_by_t_test(s, k), budget["updates"]
-    assert claim.values["family_size"] == len(sweep["grid"]["learning_rates"])
+    assert claim.values["rates"] == sweep["grid"]["learning_rates"]
     c = _conditioning(all_results)
     for encoding in ("normal", "inverted"):
         curvature = claim.values["curvature"][encoding]
