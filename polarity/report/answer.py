@@ -80,9 +80,9 @@ def draw_answer(sweep: dict, optimum: dict, convnet: dict):
     if at_optimum is not None:  # not on the updates axis: the optimum is no number of updates
         left.text(
             0.97,
-            0.6,
-            f"penalised optimum: {at_optimum['difference']:.2f} points,\n"
-            f"{at_optimum['differing']} of {at_optimum['test_size']:,} predictions differ",
+            0.95,
+            f"penalised optimum:\n{at_optimum['difference']:.2f} points;\n"
+            f"{at_optimum['differing']} of {at_optimum['test_size']:,}\npredictions differ",
             transform=left.transAxes,
             ha="right",
             va="top",
