@@ -86,7 +86,7 @@ def draw_answer(sweep: dict, optimum: dict, convnet: dict):
             transform=left.transAxes,
             ha="right",
             va="top",
-            fontsize=6.5,
+            fontsize=7,
         )
 
     for ax, entry in zip(right, setups, strict=True):
@@ -119,7 +119,7 @@ def draw_answer(sweep: dict, optimum: dict, convnet: dict):
         ax.plot(entry["updates"], mean, color="black", marker=".", markersize=3, label="mean")
         ax.set_xlabel("updates (batch of 100)")
         ax.set_title(f"Keras convnet,\n{setup_label(entry)}", fontsize=8)
-    right[0].legend(frameon=False, fontsize=6.5, loc="upper right")
+    right[0].legend(frameon=False, fontsize=7, loc="upper right")
     return fig
 
 

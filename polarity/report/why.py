@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from polarity.report.base import FigureSpec, Section, need
-from polarity.report.draw import panels
+from polarity.report.draw import in_percent, panels
 from polarity.style import ENCODING_COLOURS, TEXT_WIDTH
 
 # The evidence figure's encodings: the two polarities, and centring, which removes the mean
@@ -43,8 +43,8 @@ def draw_evidence(sweep: dict):
     ax = axes[0][0]
     curves = tuned_curves(sweep)
     for encoding, c in curves["encodings"].items():
-        mean = 100 * np.array(c["mean"])
-        low, high = (100 * np.array([ci[i] for ci in c["ci95"]]) for i in (0, 1))
+        mean = np.array(c["mean"])
+        low, high = (np.array([ci[i] for ci in c["ci95"]]) for i in (0, 1))
         ax.fill_between(
             curves["updates"], low, high, color=ENCODING_COLOURS[encoding], alpha=0.2, lw=0
         )
@@ -60,7 +60,8 @@ def draw_evidence(sweep: dict):
     ax.set_xticks(curves["updates"], [f"{u:,}" for u in curves["updates"]])
     ax.minorticks_off()
     ax.set_xlabel("updates (batch of 100)")
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel("test accuracy")
+    in_percent(ax.yaxis)
     ax.legend(frameon=False, fontsize=7)
     return fig
 
