@@ -283,6 +283,22 @@ def draw_mirrored_training(result: dict) -> plt.Figure:
                 alpha=0.2,
                 linewidth=0,
             )
+            # The yardstick where it was measured: two batch-normalised runs that differ only
+            # in summation order, compared in the same mode (grey, dashed).
+            control = metrics.get("summation_order_control")
+            if pair == "batch_norm" and control and mode in control["modes"]:
+                steps = np.asarray(control["updates"])
+                kept = steps >= start
+                drift = np.asarray(control["modes"][mode][quantity], dtype=float)[:, kept]
+                ax.plot(steps[kept], drift.mean(axis=0), color=REFERENCE_COLOUR, linestyle="--")
+                ax.fill_between(
+                    steps[kept],
+                    drift.min(axis=0),
+                    drift.max(axis=0),
+                    color=REFERENCE_COLOUR,
+                    alpha=0.15,
+                    linewidth=0,
+                )
             worst64 = max(r[-1] for r in brief["modes"][mode][quantity])
             ax.plot(
                 brief["updates"][-1:],
@@ -307,7 +323,17 @@ def draw_mirrored_training(result: dict) -> plt.Figure:
         Line2D([], [], color=REFERENCE_COLOUR, marker="o", markersize=2.5, label="float32"),
         Line2D([], [], color=REFERENCE_COLOUR, marker="*", linestyle="none", label="float64"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+    if "summation_order_control" in metrics:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=REFERENCE_COLOUR,
+                linestyle="--",
+                label="control: same run, another summation order",
+            )
+        )
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     return fig
 
 
