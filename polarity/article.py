@@ -59,7 +59,18 @@ def environment(templates_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
     env.tests["verdict"] = is_verdict
     env.globals["note_caption"] = note_caption
     env.globals["dataset_names"] = DATASETS
+    env.globals["appendix_headings"] = appendix_headings
     return env
+
+
+_APPENDIX_HEADING = re.compile(r"^# (.+?) \{#(sec-[a-z0-9-]+)[^}]*\.appendix[^}]*\}$", re.MULTILINE)
+
+
+def appendix_headings(markdown: str) -> list[dict]:
+    """The appendices in rendered Markdown, in order: each `# Title {#sec-id .appendix}`
+    heading's id and title. The main text lists them, since Quarto's HTML moves appendices
+    out of the table of contents."""
+    return [{"id": m[2], "title": m[1]} for m in _APPENDIX_HEADING.finditer(markdown)]
 
 
 @jinja2.pass_context

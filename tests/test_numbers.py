@@ -180,9 +180,10 @@ LISTED_IN_TEMPLATE = {
     "80": "the power a design aims at, 80 %, in the convnet's methods",
     "98": "the convnet's accuracy targets (TARGETS in experiments/convnet.py), in headers",
     "99": "the convnet's accuracy targets (TARGETS in experiments/convnet.py), in headers",
-    "0.2": "OPTIMA_TOLERANCE (polarity/report/optimum.py): two optima agree within 0.2 points",
     "0.001": "the threshold below which a p-value is printed as p < 0.001",
     "28": "MNIST's image size, 28 × 28",
+    "20": "the 20 × 20 box NIST's digits were size-normalised into (the MNIST page); TRIM "
+    "(polarity/report/speed.py): the speed test's trimmed mean cuts 20 % each end",
     "784": "MNIST's pixel count, 28 × 28",
     "5,000": "the validation images TensorFlow's read_data_sets holds out",
     "5": "LeNet-5, a model's name",

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 import pytest
 
 from polarity import paths
-from polarity.article import build
+from polarity.article import appendix_headings, build
 from polarity.render import render
 from tests.conftest import copy_quarto_project, require_tool
 
@@ -283,3 +283,45 @@ def test_first_page_of_the_pdf_is_kept_as_an_artifact(record):
         check=True,
     )
     assert stem.with_suffix(".png").stat().st_size > 10_000
+
+
+# --- Length and shape (issue 23): the main text ends by page 5 of the PDF ---------------------
+
+MAIN_TEXT_PAGES = 5
+
+
+def _pdf_pages(pdf) -> list[str]:
+    pdftotext = require_tool("pdftotext")
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return text.split("\f")
+
+
+def test_the_main_text_ends_by_page_5_of_the_pdf(record):
+    """The question, the answer, why and what to do fit in five pages; everything else is an
+    appendix, and the first appendix opens a fresh page, so the page before it holds the
+    main text's last line."""
+    appendices = appendix_headings(
+        record.html.parent.parent.parent.joinpath("report", "index.qmd").read_text()
+    )
+    assert len(appendices) >= 8, appendices  # the detailed sections moved, not dropped
+    pages = _pdf_pages(record.pdf)
+
+    def page_of(title: str) -> int:
+        found = [
+            i + 1
+            for i, page in enumerate(pages)
+            if re.search(
+                r"^\s*\d+\s+" + re.escape(title).replace(r"\ ", r"\s+"), page, re.MULTILINE
+            )
+        ]
+        assert found, f"heading {title!r} not found in the PDF"
+        return found[0]
+
+    first = page_of(appendices[0]["title"])
+    opening = [line for line in pages[first - 1].splitlines() if line.strip()][0]
+    assert appendices[0]["title"] in opening, f"the first appendix does not open page {first}"
+    last_of_main = first - 1
+    assert page_of("What to do") <= last_of_main
+    assert last_of_main <= MAIN_TEXT_PAGES, f"the main text ends on page {last_of_main}"

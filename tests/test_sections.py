@@ -50,7 +50,7 @@ def test_each_figure_is_placed_by_its_own_section_template():
     for section in SECTIONS:
         source = (paths.TEMPLATES / section.template).read_text()
         for spec in section.figures:
-            assert f'figure("{spec.id}")' in source, (spec.id, section.template)
+            assert f'figure("{spec.id}"' in source, (spec.id, section.template)
     assert len({spec.id for spec in FIGURES}) == len(FIGURES)
 
 

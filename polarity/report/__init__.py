@@ -25,6 +25,7 @@ from polarity.report import (  # noqa: E402
     optimum,
     replication,
     speed,
+    why,
 )
 from polarity.report.base import Claim, MissingData, Results, Section  # noqa: E402
 
@@ -33,6 +34,7 @@ SECTIONS: tuple[Section, ...] = tuple(
     module.SECTION
     for module in (
         answer,
+        why,
         background,
         optimum,
         replication,

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from polarity.formatting import pct, setup_label
+from polarity.report import inference
 from polarity.report.base import Claim, FigureSpec, MissingData, Section, TableSpec, need
 from polarity.report.draw import in_percent
 from polarity.style import ENCODING_COLOURS, REFERENCE_COLOUR, TEXT_WIDTH
@@ -64,6 +65,49 @@ def ending(entry: dict) -> dict:
     }
 
 
+def tested_family(result: dict) -> list[tuple[str, int]]:
+    """The accuracy family Holm's correction covered (experiments/convnet.py), in its
+    order: every setup at each of its tested checkpoints."""
+    return [(name, u) for name, entry in setups(result).items() for u in entry["tests"]]
+
+
+def holm_matched(result: dict, name: str, update: int) -> dict:
+    """The intervals that match the Holm-adjusted decisions of one tested comparison. Holm
+    tests a hypothesis at alpha / (m - rank); the equivalence decision then rests on the
+    (1 - 2 level) interval lying inside the margin, the difference decision on the
+    (1 - level) interval excluding zero. The per-seed differences are the runs' accuracies
+    at that test, normal minus inverted, paired by seed."""
+    family = tested_family(result)
+    index = family.index((name, update))
+    comparisons = [
+        setups(result)[n]["difference_by_update"][setups(result)[n]["updates"].index(u)]
+        for n, u in family
+    ]
+    alpha = result["metrics"]["families"]["alpha"]
+    entry = setups(result)[name]
+    k = entry["updates"].index(update)
+    curves = {
+        e: [run[k] for run in entry["encodings"][e]["curves"]] for e in ("normal", "inverted")
+    }
+    differences = [a - b for a, b in zip(curves["normal"], curves["inverted"], strict=True)]
+    equivalence_level = inference.holm_level(
+        [c["equivalence"]["p_value"] for c in comparisons], index, alpha
+    )
+    difference_level = inference.holm_level([c["p_value"] for c in comparisons], index, alpha)
+    tightest = inference.equivalence_interval(differences, equivalence_level)
+    return {
+        "family_size": len(family),
+        "equivalence_confidence": 1 - 2 * equivalence_level,
+        "equivalence_interval": tightest,
+        # The narrowest margin the same TOST at the same Holm level would pass.
+        "tightest_margin": max(abs(b) for b in tightest),
+        "difference_confidence": 1 - difference_level,
+        "difference_interval": inference.equivalence_interval(differences, difference_level / 2),
+        "seed_std": {e: inference.carried(np.std(curves[e], ddof=1), curves[e][0]) for e in curves},
+        "error_rate": {e: 1 - sum(curves[e]) / len(curves[e]) for e in curves},
+    }
+
+
 def overall(verdicts: list[str]) -> str:
     """One verdict for several comparisons: the one they share, else `mixed`."""
     return verdicts[0] if len(set(verdicts)) == 1 else "mixed"
@@ -77,7 +121,11 @@ def convnet_end(results: dict) -> Claim:
     inconclusive; `not_converged` when no setup flattened out."""
     convnet = results["convnet"]
     trained = setups(convnet)
-    done = {name: ending(e) for name, e in trained.items() if converged(e)}
+    done = {
+        name: {**ending(e), **holm_matched(convnet, name, e["updates"][-1])}
+        for name, e in trained.items()
+        if converged(e)
+    }
     verdict = overall([d["verdict"] for d in done.values()]) if done else "not_converged"
     return Claim(
         "convnet_end",
@@ -88,6 +136,7 @@ def convnet_end(results: dict) -> Claim:
             "not_converged": [setup_label(e) for e in trained.values() if not converged(e)],
             "margin": convnet["config"]["margin"],
             "n_seeds": len(convnet["seeds"]),
+            "test_images": convnet["config"]["test_images"],
         },
         verdicts=(*VERDICTS, "mixed", "not_converged"),
     )
@@ -97,7 +146,10 @@ def convnet_difference(results: dict) -> Claim:
     """Every setup at the end of its run, with its verdict; it holds when every setup is
     equivalent within the margin."""
     convnet = results["convnet"]
-    ends = {name: ending(e) for name, e in setups(convnet).items()}
+    ends = {
+        name: {**ending(e), **holm_matched(convnet, name, e["updates"][-1])}
+        for name, e in setups(convnet).items()
+    }
     verdicts = [e["verdict"] for e in ends.values()]
     if "normal_ahead" in verdicts or "inverted_ahead" in verdicts:
         verdict = "some_differ"
@@ -298,6 +350,10 @@ def convnet_other_polarity(results: dict) -> Claim:
             "setups": per_setup,
             "threshold": TRANSFER_LOSS,
             "other_range": [min(others), max(others)],
+            "same_range": [
+                min(a for s in per_setup.values() for a in s["same"].values()),
+                max(a for s in per_setup.values() for a in s["same"].values()),
+            ],
             "loss_range": [min(losses), max(losses)],
         },
         verdicts=("does_not_transfer", "partly", "transfers"),
@@ -525,16 +581,21 @@ def convnet_rows(results: dict) -> list[dict]:
 
 def convnet_test_rows(results: dict) -> list[dict]:
     rows = []
-    for entry in setups(results["convnet"]).values():
+    for name, entry in setups(results["convnet"]).items():
         for update in entry["tests"]:
             t = tested(entry, update)
+            h = holm_matched(results["convnet"], name, update)
+            ahead = t["verdict"] in ("normal_ahead", "inverted_ahead")
+            kind = "difference" if ahead else "equivalence"
             rows.append(
                 {
                     "setup": setup_label(entry),
                     "updates": update,
                     "normal_minus_inverted": t["difference"],
-                    "ci90_low": t["ci90"][0],
-                    "ci90_high": t["ci90"][1],
+                    # The interval the Holm-adjusted verdict rests on, at Holm's level.
+                    "holm_interval_low": h[f"{kind}_interval"][0],
+                    "holm_interval_high": h[f"{kind}_interval"][1],
+                    "holm_confidence": h[f"{kind}_confidence"],
                     "difference_p_holm": t["p_holm"],
                     "equivalence_p_holm": t["equivalence_p_holm"],
                     "verdict": t["verdict"],

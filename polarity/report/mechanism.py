@@ -4,9 +4,10 @@ and the learning-rate sweep that tests its prediction."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MultipleLocator
+from matplotlib.ticker import MaxNLocator
 
 from polarity.formatting import pct
+from polarity.report import inference
 from polarity.report.base import (
     PAIRED_VERDICTS,
     POLARITIES,
@@ -116,6 +117,85 @@ def standardisation_improves_conditioning(results: dict) -> Claim:
             "standardised_cosine": c["standardised"]["top_direction_mean_cosine"],
         },
         verdicts=("between", "as_good_as_centring", "no_better"),
+    )
+
+
+# The paired accuracy comparisons of centring and standardisation, each a Holm family over
+# the sweep's budgets: (name, better, than).
+PREPROCESSING_COMPARISONS = (
+    ("centred_vs_raw", "centred", "normal"),
+    ("standardised_vs_raw", "standardised", "normal"),
+    ("centred_vs_standardised", "centred", "standardised"),
+)
+
+
+def preprocessing_comparisons(sweep: dict) -> dict:
+    """Per comparison, test accuracy of one preprocessing minus another's after each budget
+    of the sweep, each at the rate its validation accuracy chose there, paired by seed (the
+    encodings share each seed's batches): a paired t-test per budget, Holm-corrected over
+    the comparison's budgets."""
+    need(sweep["best"], "normal", "centred", "standardised")
+    checkpoints = sweep["grid"]["checkpoints"]
+
+    def at_best(encoding: str, k: int) -> list[float]:
+        index = sweep["best"][encoding][str(checkpoints[k])]["rate_index"]
+        return [seed[k] for seed in sweep["accuracy"][encoding]["per_seed"][index]]
+
+    comparisons = {}
+    for name, better, than in PREPROCESSING_COMPARISONS:
+        pairs = [(at_best(better, k), at_best(than, k)) for k in range(len(checkpoints))]
+        family = inference.paired_family(pairs)
+        comparisons[name] = [
+            {
+                "updates": checkpoint,
+                "difference": test["difference"],
+                "ci95": test["ci95"],
+                "p_holm": test["p_holm"],
+                "ahead": test["verdict"] == "a_ahead",
+                "behind": test["verdict"] == "b_ahead",
+            }
+            for checkpoint, test in zip(checkpoints, family, strict=True)
+        ]
+    return comparisons
+
+
+def centring_improves_accuracy(results: dict) -> Claim:
+    """Does per-pixel centring beat raw inputs and the usual global standardisation in test
+    accuracy, each at its validation-chosen rate, at every budget of the sweep? Measured, not
+    inferred from conditioning. Verdicts: `every_budget` (centred ahead of both at every
+    budget, Holm over the budgets of each comparison), `some_budgets` (ahead of both at some
+    budgets, behind neither at any), `not_better` (otherwise)."""
+    sweep = results["sweep"]["metrics"]
+    comparisons = preprocessing_comparisons(sweep)
+    centring = comparisons["centred_vs_raw"] + comparisons["centred_vs_standardised"]
+    if all(c["ahead"] for c in centring):
+        verdict = "every_budget"
+    elif not any(c["behind"] for c in centring) and any(
+        a["ahead"] and b["ahead"]
+        for a, b in zip(
+            comparisons["centred_vs_raw"], comparisons["centred_vs_standardised"], strict=True
+        )
+    ):
+        verdict = "some_budgets"
+    else:
+        verdict = "not_better"
+    standardisation = comparisons["standardised_vs_raw"]
+    return Claim(
+        "centring_improves_accuracy",
+        verdict,
+        verdict == "every_budget",
+        {
+            **comparisons,
+            "checkpoints": sweep["grid"]["checkpoints"],
+            "n_seeds": sweep["grid"]["n_seeds"],
+            "chosen_on": sweep["grid"].get("chosen_on", "test"),
+            "standardisation_ahead_at": [c["updates"] for c in standardisation if c["ahead"]],
+            "standardisation_behind_at": [c["updates"] for c in standardisation if c["behind"]],
+            "standardisation_undecided_at": [
+                c["updates"] for c in standardisation if not (c["ahead"] or c["behind"])
+            ],
+        },
+        verdicts=("every_budget", "some_budgets", "not_better"),
     )
 
 
@@ -313,12 +393,13 @@ def gap_rows(results: dict) -> list[dict]:
 # --- Figure -------------------------------------------------------------------------------
 
 
-ZOOM_BELOW_TOP = 0.04  # the zoomed row shows the top 4 points of each panel
+ZOOM_BELOW_TOP = 0.04  # the zoomed row shows at least the top 4 points of each panel
 
 
 def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
-    """One panel per checkpoint; below each, the same panel zoomed on its best accuracies,
-    where gaps of a point between encodings are visible."""
+    """One panel per checkpoint; below each, the same panel zoomed on the band that holds
+    every shown encoding's best accuracy (so both polarities stay in view), where gaps of a
+    point between encodings are visible."""
     grid = sweep["metrics"]["grid"]
     rates, checkpoints = grid["learning_rates"], grid["checkpoints"]
     edges = {e: m["stability_edge"] for e, m in conditioning["metrics"]["encodings"].items()}
@@ -332,12 +413,13 @@ def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
         sharex="col",
     )
     for k, checkpoint in enumerate(checkpoints):
-        top = 0.0
+        top, lowest_best = 0.0, 1.0
         for ax in axes[:, k]:
             for encoding in shown:
                 entry = sweep["metrics"]["accuracy"][encoding]
                 mean = [row[k] for row in entry["mean"]]
                 top = max(top, max(mean))
+                lowest_best = min(lowest_best, max(mean))
                 low = [row[k][0] for row in entry["ci95"]]
                 high = [row[k][1] for row in entry["ci95"]]
                 colour = ENCODING_COLOURS[encoding]
@@ -356,8 +438,11 @@ def draw_lr_sweep(sweep: dict, conditioning: dict) -> plt.Figure:
             in_percent(ax.yaxis)
         axes[0][k].set_title(f"after {checkpoint:,} updates")
         axes[0][k].set_ylim(0, 1)
-        axes[1][k].set_ylim(top - ZOOM_BELOW_TOP, top + ZOOM_BELOW_TOP / 8)
-        axes[1][k].yaxis.set_major_locator(MultipleLocator(0.01))  # whole points
+        # Down to the lowest encoding's best, and at least ZOOM_BELOW_TOP below the top.
+        pad = max(ZOOM_BELOW_TOP / 8, (top - lowest_best) / 8)
+        bottom = min(top - ZOOM_BELOW_TOP, lowest_best - pad)
+        axes[1][k].set_ylim(bottom, top + (top - bottom) / 8)
+        axes[1][k].yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
         axes[1][k].set_xlabel("learning rate (log scale)")
     axes[0][0].set_ylabel("test accuracy")
     axes[1][0].set_ylabel("test accuracy, zoomed")
@@ -384,8 +469,11 @@ def alt_lr_sweep(sweep: dict, conditioning: dict) -> str:
     return (
         f"Test accuracy against learning rate on a log axis, one panel per training length "
         f"({checkpoints} updates), one line per encoding with 95 % bands and dotted lines at "
-        f"each predicted stability edge, and below each panel the same zoomed on its top "
-        f"{ZOOM_BELOW_TOP * 100:g} points; after {last} updates " + "; ".join(parts) + "."
+        f"each predicted stability edge, and below each panel the same zoomed on the band "
+        f"from the lowest encoding's best accuracy (at least {ZOOM_BELOW_TOP * 100:g} points "
+        f"below the top) to the top, so every encoding's best is in view; after {last} updates "
+        + "; ".join(parts)
+        + "."
     )
 
 
@@ -443,6 +531,7 @@ SECTION = Section(
         inversion_raises_curvature,
         top_direction_is_the_mean,
         standardisation_improves_conditioning,
+        centring_improves_accuracy,
         instability_onset_vs_edge,
         best_rate_tracks_the_edge,
         inverted_behind_at_best_rates,

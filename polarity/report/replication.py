@@ -23,6 +23,7 @@ from polarity.style import (
     HEATMAP,
     NEVER_INKED_COLOUR,
     REFERENCE_COLOUR,
+    TEXT_WIDTH,
 )
 
 
@@ -226,16 +227,32 @@ def draw_weight_change_maps(result: dict) -> plt.Figure:
     # Outlined on every panel: the pixels whose weights never moved under the normal
     # encoding (the never-inked pixels, where never_inked_weights_stay_put holds).
     idle = np.asarray(maps["normal"]["map"]) == 0 if "normal" in maps else None
-    fig, axes = panels(len(maps), COLUMN_WIDTH, 1.75)
-    for ax, (encoding, entry) in zip(axes[0], maps.items(), strict=True):
+    # A last panel shows the inverted weights of those pixels alone on a scale of their own:
+    # on the shared scale their movement (a few per cent of the largest) cannot be seen.
+    inset = idle is not None and idle.any() and "inverted" in maps
+    fig, axes = panels(len(maps) + inset, TEXT_WIDTH if inset else COLUMN_WIDTH, 1.9)
+    for ax, (encoding, entry) in zip(axes[0], maps.items(), strict=False):
         image = ax.imshow(np.asarray(entry["map"]), cmap=HEATMAP, vmin=0, vmax=vmax)
         if idle is not None and idle.any():
             ax.contour(idle, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=0.8)
         ax.set_title(encoding)
         ax.set_axis_off()
     fig.colorbar(
-        image, ax=axes[0], shrink=0.9, label="largest change of a weight\n(over the 10 classes)"
+        image,
+        ax=axes[0][: len(maps)],
+        shrink=0.9,
+        label="largest change of a weight\n(over the 10 classes)",
     )
+    if inset:
+        ax = axes[0][-1]
+        moved = np.ma.masked_where(~idle, np.asarray(maps["inverted"]["map"]))
+        ax.set_facecolor("white")
+        own = ax.imshow(moved, cmap=HEATMAP, vmin=0, vmax=float(moved.max()))
+        ax.contour(idle, levels=[0.5], colors=[NEVER_INKED_COLOUR], linewidths=0.8)
+        ax.set_title("inverted, never-inked\npixels only (own scale)", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.colorbar(own, ax=ax, shrink=0.9, label="largest change\n(own scale)")
     return fig
 
 
@@ -249,11 +266,17 @@ def alt_weight_change_maps(result: dict) -> str:
             f"{encoding}: largest change {entry['max']:.3g}, "
             f"{unchanged} of {values.size} pixel weights never moved"
         )
-    return (
+    text = (
         "Two 28 by 28 heat maps on one colour scale showing, for each pixel, how far its "
         "weights moved during training, with the pixels whose weights never moved under the "
         "normal encoding outlined; " + "; ".join(described) + "."
     )
+    if "inverted" in maps and maps["normal"]["unchanged_pixels"]:
+        text += (
+            " A third map shows only those pixels' weights under the inverted encoding, on a "
+            f"scale of their own up to {maps['inverted']['never_inked_max_change']:.3g}."
+        )
+    return text
 
 
 def data_weight_change_maps(result: dict) -> dict:

@@ -159,3 +159,53 @@ def test_other_polarity_and_mixed_claims_follow_their_accuracies(record):
         tested["values"] = [0.1] * len(tested["values"])
     claim = judge(record)["convnet_mixed"]
     assert claim["verdict"] == "costs" and "pays for it" in claim["statement"]
+
+
+def test_the_interval_printed_is_the_one_the_holm_adjusted_decision_rests_on(record):
+    """Holm tests the smallest of m equivalence p-values at alpha / m, the next at
+    alpha / (m - 1), ...; the equivalence verdict then rests on the (1 - 2 level) interval
+    lying inside the margin. Recomputed here with SciPy from the per-seed accuracies."""
+    import numpy as np
+    from scipy import stats as scipy_stats
+
+    result = record["convnet"]
+    alpha = result["metrics"]["families"]["alpha"]
+    family = [(n, u) for n, e in setups(record).items() for u in e["tests"]]
+    p_values = []
+    for name, update in family:
+        entry = setups(record)[name]
+        p_values.append(
+            entry["difference_by_update"][entry["updates"].index(update)]["equivalence"]["p_value"]
+        )
+    order = list(np.argsort(p_values, kind="stable"))
+    claim = judge(record)["convnet_difference"]
+    for name, entry in setups(record).items():
+        update = entry["updates"][-1]
+        level = alpha / (len(family) - order.index(family.index((name, update))))
+        k = entry["updates"].index(update)
+        d = np.array([r[k] for r in entry["encodings"]["normal"]["curves"]]) - np.array(
+            [r[k] for r in entry["encodings"]["inverted"]["curves"]]
+        )
+        low, high = scipy_stats.t.interval(1 - 2 * level, len(d) - 1, d.mean(), scipy_stats.sem(d))
+        ending = claim["values"]["setups"][name]
+        assert ending["equivalence_interval"] == pytest.approx([low, high])
+        margin = result["config"]["margin"]
+        inside = -margin < low and high < margin
+        assert inside == (ending["verdict"] == "equivalent"), name
+    # The record: Adam's equivalence is decided at 0.05 / 3, so its interval is 96.7 %.
+    adam = claim["values"]["setups"]["valid-adam-0.001"]
+    assert adam["equivalence_confidence"] == pytest.approx(1 - 2 * 0.05 / 3)
+    assert "96.7 % interval" in claim["statement"]
+    assert "90 % interval" not in claim["statement"]
+
+
+def test_the_margin_is_set_against_the_error_rate_and_the_seed_spread(record):
+    end = judge(record)["convnet_end"]
+    (adam,) = end["values"]["converged"].values()
+    finals = setups(record)["valid-adam-0.001"]["encodings"]["normal"]["final"]
+    assert adam["error_rate"]["normal"] == pytest.approx(1 - finals["mean"])
+    assert adam["seed_std"]["normal"] == pytest.approx(finals["std"])
+    # The data pass any margin wider than the largest bound of the Holm-level interval.
+    assert adam["tightest_margin"] == pytest.approx(max(map(abs, adam["equivalence_interval"])))
+    assert adam["tightest_margin"] < record["convnet"]["config"]["margin"]
+    assert "on this one test set" in end["statement"]

@@ -1,5 +1,7 @@
 """What inversion does not change: the equivalence claims."""
 
+import pytest
+
 from polarity.article import judge as evaluate
 
 
@@ -74,3 +76,52 @@ def test_batch_norm_claim_compares_precisions_at_the_same_updates(all_results):
     claim = evaluate(all_results)["batch_norm_mirrors_training"]
     assert claim["values"]["float32"]["batch_norm_at_float64_updates"] == worst
     assert f"Compared at the same {start} updates as the float64 pair" in claim["statement"]
+
+
+def test_the_mirror_is_measured_against_two_runs_that_differ_in_summation_order(all_results):
+    """The record holds the control; the claim compares the float32 mirror with it at every
+    checkpoint, each at its worst seed, in training mode."""
+    metrics = all_results["equivalences"]["metrics"]
+    control = metrics["summation_order_control"]
+    pair = metrics["mirrored_training"]["batch_norm"]
+    assert control["updates"] == pair["updates"]
+    assert len(control["modes"]["batch_statistics"]["max_abs_logit_difference"]) == len(
+        all_results["equivalences"]["seeds"]
+    )
+    claim = evaluate(all_results)["mirror_drift_against_rounding"]
+    for k, row in enumerate(claim["values"]["checkpoints"]):
+        mode = "batch_statistics"
+        assert row["control"] == max(
+            r[k] for r in control["modes"][mode]["max_abs_logit_difference"]
+        )
+        assert row["mirror"] == max(r[k] for r in pair["modes"][mode]["max_abs_logit_difference"])
+    beyond = [r["mirror"] > r["control"] for r in claim["values"]["checkpoints"]]
+    expected = "beyond_rounding" if all(beyond) else "mixed" if any(beyond) else "within_rounding"
+    assert claim["verdict"] == expected
+    assert "summed in another order" in claim["statement"]
+
+
+def test_a_mirror_no_further_apart_than_reordering_is_the_same_up_to_rounding(all_results):
+    metrics = all_results["equivalences"]["metrics"]
+    control = metrics["summation_order_control"]["modes"]["batch_statistics"]
+    pair = metrics["mirrored_training"]["batch_norm"]["modes"]["batch_statistics"]
+    control["max_abs_logit_difference"] = [
+        [10 * x for x in run] for run in pair["max_abs_logit_difference"]
+    ]
+    claim = evaluate(all_results)["mirror_drift_against_rounding"]
+    assert claim["verdict"] == "within_rounding" and claim["holds"]
+    assert "the same run up to rounding" in claim["statement"]
+
+
+def test_results_without_the_control_are_refused(all_results, tmp_path):
+    """The control is part of the experiment's contract: a result without it is rejected
+    with a clear error, not read as if rounding had been measured."""
+    import json
+
+    from polarity.results import ResultError, read_results
+
+    record = all_results["equivalences"]
+    del record["metrics"]["summation_order_control"]
+    (tmp_path / "equivalences.json").write_text(json.dumps(record))
+    with pytest.raises(ResultError, match="summation_order_control"):
+        read_results(tmp_path)
