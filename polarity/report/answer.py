@@ -10,6 +10,7 @@ import numpy as np
 from polarity.formatting import setup_label
 from polarity.report.base import Claim, FigureSpec, MissingData, Section, need, predicate
 from polarity.report.draw import panels
+from polarity.stats import paired_difference
 from polarity.style import REFERENCE_COLOUR, TEXT_WIDTH
 
 
@@ -169,11 +170,19 @@ def data_answer(sweep: dict, optimum: dict, convnet: dict) -> dict:
     }
 
 
+def _at_best(sweep: dict, encoding: str, updates: int) -> list[float]:
+    """Each seed's test accuracy at the rate chosen for `encoding` after `updates`."""
+    index = sweep["best"][encoding][str(updates)]["rate_index"]
+    k = sweep["grid"]["checkpoints"].index(updates)
+    return [seed[k] for seed in sweep["accuracy"][encoding]["per_seed"][index]]
+
+
 def inverted_needs_more_updates(results: dict) -> Claim:
-    """In updates to a given accuracy, with plain SGD at validation-tuned rates: after ten
-    times as many updates as normal inputs, inverted ones are still behind (the upper end of
-    their 95 % CI below the lower end of normal's), at every pair of the sweep's checkpoints
-    a factor of ten apart."""
+    """In updates to a given accuracy, softmax regression with plain SGD at
+    validation-tuned rates: after ten times as many updates as normal inputs, inverted ones
+    are still behind, at every pair of the sweep's checkpoints a factor of ten apart. Tested
+    by the paired difference over seeds (each seed's batches are shared by the encodings):
+    its 95 % CI lies above 0 at every pair."""
     sweep = results["sweep"]["metrics"]
     best = sweep["best"]
     need(best, "normal", "inverted")
@@ -186,6 +195,9 @@ def inverted_needs_more_updates(results: dict) -> Claim:
             "normal_ci95": best["normal"][str(k)]["ci95"],
             "inverted": best["inverted"][str(10 * k)]["mean"],
             "inverted_ci95": best["inverted"][str(10 * k)]["ci95"],
+            "paired": paired_difference(
+                _at_best(sweep, "normal", k), _at_best(sweep, "inverted", 10 * k)
+            ),
         }
         for k in checkpoints
         if 10 * k in checkpoints
@@ -194,7 +206,7 @@ def inverted_needs_more_updates(results: dict) -> Claim:
         raise MissingData("no sweep checkpoints a factor of ten apart")
     return predicate(
         "inverted_needs_more_updates",
-        all(p["inverted_ci95"][1] < p["normal_ci95"][0] for p in pairs),
+        all(p["paired"]["ci95"][0] > 0 for p in pairs),
         {"pairs": pairs, "chosen_on": sweep["grid"].get("chosen_on", "test")},
     )
 
