@@ -84,7 +84,13 @@ def negation_and_centred_inversion_change_nothing(results: dict) -> Claim:
         {
             "negation_max_difference": negation,
             "centred_max_difference": centred,
+            # Training runs (rates x seeds), each tested at every checkpoint: the models
+            # compared are the runs, evaluated at the checkpoints, not separate models.
             "models": len(grid["learning_rates"]) * grid["n_seeds"] * len(grid["checkpoints"]),
+            "runs": len(grid["learning_rates"]) * grid["n_seeds"],
+            "rates": len(grid["learning_rates"]),
+            "seeds": grid["n_seeds"],
+            "checkpoints": len(grid["checkpoints"]),
             "centred_curvature": c["centred"]["hessian_lambda_max"],
         },
     )

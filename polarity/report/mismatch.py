@@ -43,6 +43,20 @@ def mixed_accuracy_beats_the_prior(results: dict) -> Claim:
     both = [(a + b) / 2 for a, b in zip(*(tested[p]["values"] for p in POLARITIES), strict=True)]
     over_both = stats.mean_ci(both)
     majority = prior["majority_test_accuracy"]
+    # How the mixed rate was chosen (experiments/mismatch.py): not tuned on mixed images, but
+    # set to the inverted training set's rate, which is the sweep's validation-chosen rate for
+    # inverted images at the budgets listed here.
+    trained = results["mismatch"]["metrics"]["trained_on"]
+    inverted_rate = trained["inverted"]["learning_rate"] if "inverted" in trained else None
+    sweep = results.get("sweep", {}).get("metrics", {})
+    best = sweep.get("best", {}).get("inverted", {})
+    budgets = sweep.get("grid", {}).get("checkpoints", [])
+    rate_choice = {
+        "same_as_inverted": inverted_rate is not None and mixed["learning_rate"] == inverted_rate,
+        "sweep_budgets": [
+            k for k in budgets if best.get(str(k), {}).get("learning_rate") == inverted_rate
+        ],
+    }
     return predicate(
         "mixed_accuracy_beats_the_prior",
         over_both["ci95"][0] > majority,
@@ -56,6 +70,7 @@ def mixed_accuracy_beats_the_prior(results: dict) -> Claim:
             "learning_rate": mixed["learning_rate"],
             "majority_class": prior["majority_class"],
             "majority_test_accuracy": majority,
+            "rate_choice": rate_choice,
         },
     )
 
