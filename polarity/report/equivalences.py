@@ -258,6 +258,12 @@ QUANTITIES = {
 }
 
 
+def _mean_and_range(ax, x, runs, colour, alpha, **line):
+    """Runs' mean as a line over their range, shaded (one row of `runs` a run)."""
+    ax.plot(x, runs.mean(axis=0), color=colour, **line)
+    ax.fill_between(x, runs.min(axis=0), runs.max(axis=0), color=colour, alpha=alpha, linewidth=0)
+
+
 def draw_mirrored_training(result: dict) -> plt.Figure:
     """Small multiples: one column per case, the logit difference on a log axis above the
     predictions changed on a linear axis from zero (a count can be 0, a log axis cannot
@@ -280,15 +286,7 @@ def draw_mirrored_training(result: dict) -> plt.Figure:
         shown = updates >= start
         for ax, quantity in zip(axes[:, column], QUANTITIES, strict=True):
             runs = np.asarray(pairs[pair]["modes"][mode][quantity], dtype=float)[:, shown]
-            ax.plot(updates[shown], runs.mean(axis=0), color=colour, marker="o", markersize=2.5)
-            ax.fill_between(
-                updates[shown],
-                runs.min(axis=0),
-                runs.max(axis=0),
-                color=colour,
-                alpha=0.2,
-                linewidth=0,
-            )
+            _mean_and_range(ax, updates[shown], runs, colour, 0.2, marker="o", markersize=2.5)
             # The yardstick where it was measured: two batch-normalised runs that differ only
             # in summation order, compared in the same mode (grey, dashed).
             control = metrics.get("summation_order_control")
@@ -296,15 +294,7 @@ def draw_mirrored_training(result: dict) -> plt.Figure:
                 steps = np.asarray(control["updates"])
                 kept = steps >= start
                 drift = np.asarray(control["modes"][mode][quantity], dtype=float)[:, kept]
-                ax.plot(steps[kept], drift.mean(axis=0), color=REFERENCE_COLOUR, linestyle="--")
-                ax.fill_between(
-                    steps[kept],
-                    drift.min(axis=0),
-                    drift.max(axis=0),
-                    color=REFERENCE_COLOUR,
-                    alpha=0.15,
-                    linewidth=0,
-                )
+                _mean_and_range(ax, steps[kept], drift, REFERENCE_COLOUR, 0.15, linestyle="--")
             worst64 = max(r[-1] for r in brief["modes"][mode][quantity])
             ax.plot(
                 brief["updates"][-1:],
