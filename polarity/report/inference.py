@@ -25,8 +25,10 @@ def _paired(a, b) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f"paired samples need equal lengths, got {a.shape} and {b.shape}")
-    if len(a) < 3:
-        raise ValueError(f"a paired test needs at least 3 pairs, got {len(a)}")
+    # Two pairs give a variance with one degree of freedom: a valid, very wide interval (the
+    # smoke profile's two seeds or rounds), so its verdicts come out undecided, not an error.
+    if len(a) < 2:
+        raise ValueError(f"a paired test needs at least 2 pairs, got {len(a)}")
     return a, b
 
 
