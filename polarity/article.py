@@ -63,7 +63,9 @@ def environment(templates_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
     return env
 
 
-_APPENDIX_HEADING = re.compile(r"^# (.+?) \{#(sec-[a-z0-9-]+)[^}]*\.appendix-section[^}]*\}$", re.MULTILINE)
+_APPENDIX_HEADING = re.compile(
+    r"^# (.+?) \{#(sec-[a-z0-9-]+)[^}]*\.appendix-section[^}]*\}$", re.MULTILINE
+)
 
 
 def appendix_headings(markdown: str) -> list[dict]:
