@@ -55,6 +55,8 @@ def article(html: str) -> dict:
     main = re.search(r'<main[^>]*id="quarto-document-content"[^>]*>(.*)</main>', html, re.S)
     assert main, "no <main id=quarto-document-content>"
     body = re.sub(r'<header id="title-block-header".*?</header>', "", main.group(1), flags=re.S)
+    # Quarto's body copy of the contents (toc-location: right-body) is navigation, not article.
+    body = re.sub(r'<nav id="TOC-body".*?</nav>', "", body, flags=re.S)
     body, _, appendix = body.partition('id="quarto-appendix"')
     return {"body": body, "appendix": appendix}
 
