@@ -3,6 +3,7 @@ per session, and its project rendered once per session by each renderer."""
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import json
 import os
@@ -104,15 +105,29 @@ def quarto_or_skip() -> str:
     pytest.skip(message)
 
 
+# The smoke runs kept between sessions (an ignored folder, like build/quarto).
+SMOKE_CACHE = paths.ROOT / "build" / "test-cache" / "smoke"
+
+
 @pytest.fixture(scope="session")
 def smoke_results(tmp_path_factory) -> Path:
-    """The smoke profile trained once per session, shared by every test that needs results."""
+    """The smoke profile's results, shared by every test that needs results. The runs are kept
+    in build/test-cache/smoke and reused by the runner's own cache check, so a later session
+    trains again only what a change of code, data or settings made stale. One session at a
+    time fills the cache (a second waits on its lock, not fails); each session then works on a
+    copy of its own, so that no test can spoil the cache."""
     import experiments
     from polarity.runner import run_experiment
 
-    results = tmp_path_factory.mktemp("smoke") / "results"
-    for name in experiments.NAMES:
-        run_experiment(name, "smoke", data_dir=DATA_ROOT, results_dir=results)
+    SMOKE_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(SMOKE_CACHE.parent / "smoke.fill.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name in experiments.NAMES:
+            run_experiment(name, "smoke", data_dir=DATA_ROOT, results_dir=SMOKE_CACHE)
+        results = tmp_path_factory.mktemp("smoke") / "results"
+        results.mkdir()
+        for name in experiments.NAMES:
+            shutil.copy2(SMOKE_CACHE / f"{name}.json", results / f"{name}.json")
     return results
 
 

@@ -175,7 +175,7 @@ def test_killed_run_keeps_finished_experiments_and_leaves_nothing_truncated(tmp_
 
 
 # Measured wall times: the provenance's start and duration, and the convnet's time per update.
-TIMING_KEYS = {"started_at", "duration_s", "seconds_per_update"}
+TIMING_KEYS = {"started_at", "duration_s", "seconds_per_update", "seconds"}
 
 
 def _without_timings(value):
