@@ -4,16 +4,26 @@ and tables as CSV. Nothing here knows a result's shape."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
+from functools import cache
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from polarity.files import atomic_write_bytes, atomic_write_json, atomic_write_text  # noqa: E402
+from polarity import PolarityError, paths  # noqa: E402
+from polarity.files import (  # noqa: E402
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    read_capped,
+)
 from polarity.report.base import FigureSpec, MissingData, TableSpec  # noqa: E402
 from polarity.report.scope import inputs_of  # noqa: E402
 from polarity.style import RC  # noqa: E402
@@ -27,16 +37,92 @@ METADATA = {
 }
 
 
-def save(fig: plt.Figure, stem: Path) -> list[Path]:
-    """Write `fig` as every format in FORMATS, each atomically; return the paths."""
-    written = []
+def render_formats(fig: plt.Figure) -> dict[str, bytes]:
+    """`fig` as the bytes of every format in FORMATS."""
+    rendered = {}
     for fmt in FORMATS:
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, metadata=METADATA[fmt])
+        rendered[fmt] = buffer.getvalue()
+    return rendered
+
+
+def save(fig: plt.Figure, stem: Path) -> list[Path]:
+    """Write `fig` as every format in FORMATS, each atomically; return the paths."""
+    return _write_formats(render_formats(fig), stem)
+
+
+def _write_formats(rendered: dict[str, bytes], stem: Path) -> list[Path]:
+    written = []
+    for fmt, data in rendered.items():
         path = stem.with_suffix(f".{fmt}")
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_bytes(path, data)
         written.append(path)
     return written
+
+
+# Drawn figures are kept by what they are drawn from: drawing is four fifths of a build, and
+# a rebuild from the same results (a test, `make report-of-record`, the preview) draws nothing.
+def _cache_path(key: str, fmt: str) -> Path:
+    # paths.BUILD is read at each call: the CLI points it at the project it works on.
+    return paths.BUILD / "figure-cache" / f"{key}.{fmt}"
+
+
+_CACHED_FORMAT_LIMIT = 64 * 1024 * 1024
+
+
+@cache
+def _drawing_code_digest() -> str:
+    """Everything a drawing depends on besides its data: every module of the package (the
+    drawing code, its style and number formats, conservatively all of them) and the
+    versions of matplotlib and NumPy."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
+    digest.update(f"matplotlib {matplotlib.__version__} numpy {np.__version__}".encode())
+    return digest.hexdigest()
+
+
+def figure_key(spec: FigureSpec, inputs: tuple) -> str:
+    """The cache key of one figure: its id, the results it draws, and the drawing code."""
+    data = json.dumps([spec.id, inputs, _drawing_code_digest()], sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _cached(key: str) -> dict[str, bytes] | None:
+    try:
+        return {
+            fmt: read_capped(_cache_path(key, fmt), _CACHED_FORMAT_LIMIT, "figure")
+            for fmt in FORMATS
+        }
+    except (OSError, PolarityError):  # absent, or not a plain file: draw it
+        return None
+
+
+def _keep(key: str, rendered: dict[str, bytes]) -> None:
+    """Best effort: a cache that cannot be written costs time, never a build."""
+    try:
+        for fmt, data in rendered.items():
+            atomic_write_bytes(_cache_path(key, fmt), data)
+    except (OSError, PolarityError):
+        pass
+
+
+def draw_formats(spec: FigureSpec, inputs: tuple) -> dict[str, bytes]:
+    """The figure's files, from the cache when these inputs were drawn by this code before."""
+    key = figure_key(spec, inputs)
+    rendered = _cached(key)
+    if rendered is None:
+        with plt.rc_context(RC):  # the house style, and fixed SVG ids
+            fig = spec.draw(*inputs)
+            try:
+                rendered = render_formats(fig)
+            finally:
+                plt.close(fig)
+        _keep(key, rendered)
+    return rendered
 
 
 PROVENANCE_FIELDS = (
@@ -137,20 +223,15 @@ def write_figures(entries: list, out_dir: Path, citation: dict | None = None) ->
     """Draw each figure of `figure_entries`; write its files, data and BibTeX, and the
     manifest `figures.json`; return the manifest entries."""
     out_dir = Path(out_dir)
-    with plt.rc_context(RC):
-        for spec, inputs, entry in entries:
-            fig = spec.draw(*inputs)
-            try:
-                save(fig, out_dir / spec.id)
-            finally:
-                plt.close(fig)
-            provenance = {k: entry[k] for k in PROVENANCE_FIELDS}
-            atomic_write_json(
-                out_dir / f"{spec.id}.json",
-                {"id": spec.id, "data": spec.data(*inputs), "provenance": provenance},
-            )
-            if citation:
-                atomic_write_text(out_dir / f"{spec.id}.bib", bibtex(spec, citation, provenance))
+    for spec, inputs, entry in entries:
+        _write_formats(draw_formats(spec, inputs), out_dir / spec.id)
+        provenance = {k: entry[k] for k in PROVENANCE_FIELDS}
+        atomic_write_json(
+            out_dir / f"{spec.id}.json",
+            {"id": spec.id, "data": spec.data(*inputs), "provenance": provenance},
+        )
+        if citation:
+            atomic_write_text(out_dir / f"{spec.id}.bib", bibtex(spec, citation, provenance))
     manifest = [entry for _, _, entry in entries]
     atomic_write_json(out_dir / "figures.json", {"figures": manifest})
     return manifest

@@ -1,0 +1,110 @@
+"""Drawn figures are kept by what they are drawn from (polarity/report/output.py): the same
+results and code give the kept files without drawing; anything else draws again; a broken
+cache costs time, never a build."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import replace
+
+import pytest
+
+from polarity import paths
+from polarity.report import FIGURES
+from polarity.report import output as output_module
+from polarity.report.output import FORMATS, draw_formats, figure_entries, figure_key
+from polarity.results import read_results
+
+
+@pytest.fixture(scope="module")
+def one_figure():
+    """The mean-image figure of the report of record (one of the quickest to draw)."""
+    results = read_results(paths.RESULTS_OF_RECORD)
+    entries = {
+        spec.id: (spec, inputs) for spec, inputs, _ in figure_entries(FIGURES, results, None)
+    }
+    return entries["fig-mean-images"]
+
+
+@pytest.fixture
+def cache_in(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
+    return tmp_path / "build" / "figure-cache"
+
+
+def counting(spec):
+    """The same figure (same id, same key) with its drawings counted."""
+    calls = []
+
+    def counted(*inputs):
+        calls.append(1)
+        return spec.draw(*inputs)
+
+    return replace(spec, draw=counted), calls
+
+
+def test_the_second_build_of_a_figure_draws_nothing_and_gives_the_same_bytes(
+    one_figure, cache_in, monkeypatch
+):
+    spec, inputs = one_figure
+    first = draw_formats(spec, inputs)
+    assert sorted(p.suffix[1:] for p in cache_in.iterdir()) == sorted(FORMATS)
+
+    def no_drawing(*_):
+        raise AssertionError("drew a figure whose files were kept")
+
+    assert draw_formats(replace(spec, draw=no_drawing), inputs) == first
+
+
+def test_other_results_or_other_code_draw_again(one_figure, cache_in, monkeypatch):
+    spec, inputs = one_figure
+    draw_formats(spec, inputs)
+    changed = copy.deepcopy(inputs)
+    changed[0]["provenance"]["git_commit"] = (
+        "0" * 40
+    )  # printed nowhere in the figure, still a change
+    assert figure_key(spec, changed) != figure_key(spec, inputs)
+    counted, calls = counting(spec)
+    draw_formats(counted, changed)
+    assert calls == [1]
+    key = figure_key(spec, inputs)
+    monkeypatch.setattr(output_module, "_drawing_code_digest", lambda: "edited code")
+    assert figure_key(spec, inputs) != key
+    draw_formats(counted, inputs)
+    assert calls == [1, 1]
+
+
+def test_the_drawing_code_digest_covers_every_module_of_the_package():
+    output_module._drawing_code_digest.cache_clear()
+    digest = output_module._drawing_code_digest()
+    style = paths.ROOT / "polarity" / "style.py"
+    original = style.read_bytes()
+    try:
+        style.write_bytes(original + b"\n# an edit\n")
+        output_module._drawing_code_digest.cache_clear()
+        assert output_module._drawing_code_digest() != digest
+    finally:
+        style.write_bytes(original)
+        output_module._drawing_code_digest.cache_clear()
+    assert output_module._drawing_code_digest() == digest
+
+
+@pytest.mark.parametrize("damage", ["missing format", "folder", "fifo", "unwritable"])
+def test_a_damaged_cache_draws_again_and_the_build_goes_on(one_figure, cache_in, damage):
+    spec, inputs = one_figure
+    expected = draw_formats(spec, inputs)
+    svg = cache_in / f"{figure_key(spec, inputs)}.svg"
+    svg.unlink()
+    if damage == "folder":
+        svg.mkdir()
+    elif damage == "fifo":
+        os.mkfifo(svg)
+    elif damage == "unwritable":
+        cache_in.chmod(0o500)
+    counted, calls = counting(spec)
+    try:
+        assert draw_formats(counted, inputs) == expected
+    finally:
+        cache_in.chmod(0o700)
+    assert calls == [1]
