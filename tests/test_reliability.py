@@ -160,15 +160,15 @@ def test_killed_run_keeps_finished_experiments_and_leaves_nothing_truncated(tmp_
     assert json.loads(finished.read_text())["experiment"] == "background"
     assert sorted(p.name for p in results.glob("*.json")) == ["background.json"]
 
-    rerun = subprocess.run(command, cwd=paths.ROOT, capture_output=True, text=True)
+    # The run again, as far as the experiment it was killed in (the rest would only repeat
+    # the same path eight more times, for three minutes).
+    again = [*command, "--experiment", "background", "--experiment", "replication"]
+    rerun = subprocess.run(again, cwd=paths.ROOT, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert "background: skipped" in rerun.stdout
     assert "replication: ran because no result yet" in rerun.stdout
-    import experiments
-
-    assert sorted(p.name for p in results.iterdir()) == sorted(
-        f"{n}.json" for n in experiments.NAMES
-    )
+    assert sorted(p.name for p in results.iterdir()) == ["background.json", "replication.json"]
+    assert json.loads((results / "replication.json").read_text())["experiment"] == "replication"
 
 
 # --- Determinism --------------------------------------------------------------------------
@@ -176,16 +176,43 @@ def test_killed_run_keeps_finished_experiments_and_leaves_nothing_truncated(tmp_
 
 # Measured wall times: the provenance's start and duration, and the convnet's time per update.
 TIMING_KEYS = {"started_at", "duration_s", "seconds_per_update", "seconds"}
+# And the commit: the session's smoke runs may be kept from an earlier commit whose code,
+# as the cache key sees it, is the same (conftest.SMOKE_CACHE).
+NOT_RESULTS = TIMING_KEYS | {"git_commit", "git_dirty"}
 
 
-def _without_timings(value):
+# The optimum is solved to a tolerance, and where inside it the solver stops varies between
+# runs: its dense float64 products round differently from process to process (seven smoke
+# runs took 628 to 695 Hessian-vector products on the inverted problem, their accuracies and
+# every prediction identical). What the solve decides must be identical; where it stopped is
+# checked as "converged in both runs" (test below), not bit for bit.
+OPTIMUM_STOPPING_POINT = {
+    "solver",
+    "train_loss",
+    "max_weight_difference",
+    "max_bias_difference",
+    "largest_prior_deviation",
+    "weight_norm",
+}
+
+
+def _without_timings(value, dropped=NOT_RESULTS):
     if isinstance(value, dict) and value.get("experiment") == "speed":
         value = {**value, "metrics": None}  # the speed experiment's metrics are wall times
+    if isinstance(value, dict) and value.get("experiment") == "optimum":
+        dropped = NOT_RESULTS | OPTIMUM_STOPPING_POINT
     if isinstance(value, dict):
-        return {k: _without_timings(v) for k, v in value.items() if k not in TIMING_KEYS}
+        return {k: _without_timings(v, dropped) for k, v in value.items() if k not in dropped}
     if isinstance(value, list):
-        return [_without_timings(v) for v in value]
+        return [_without_timings(v, dropped) for v in value]
     return value
+
+
+def _solvers(value):
+    if isinstance(value, dict):
+        yield from ([value["solver"]] if "solver" in value else [])
+        for v in value.values():
+            yield from _solvers(v)
 
 
 @pytest.mark.slow
@@ -200,6 +227,12 @@ def test_same_profile_and_seeds_give_identical_results(smoke_results, tmp_path):
         assert json.dumps(_without_timings(again), indent=1) == json.dumps(
             _without_timings(json.loads(first.read_text())), indent=1
         ), first.name
+    optimum = [
+        json.loads((folder / "optimum.json").read_text()) for folder in (smoke_results, tmp_path)
+    ]
+    for result in optimum:
+        solvers = list(_solvers(result["metrics"]))
+        assert len(solvers) == 3 and all(s["converged"] for s in solvers)
 
 
 # --- Safe by construction -----------------------------------------------------------------
