@@ -43,16 +43,20 @@ preview: venv  ## serve the report on http://127.0.0.1:4848/, rebuilding and rel
 results: venv  ## retrain the full profile: the results of record in report/results
 	$(BIN)/polarity run --profile full
 
+# pytest-xdist: one worker per core (at most 4); a rendered project's tests share a worker.
+PYTEST := $(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadgroup
+
 test: venv  ## run the test suite
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 test-fast: venv  ## the test suite without the tests marked slow (under 2 minutes)
-	$(BIN)/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
-bench: venv  ## the benchmarks in benchmarks/ (a few minutes): runner vs. plain Keras
+bench: venv  ## the benchmarks in benchmarks/: runner vs. plain Keras, then the fast loop's waits on a fresh clone
 	$(BIN)/python -m benchmarks.softmax_trials
 	$(BIN)/python -m benchmarks.ensemble_scaling
 	$(BIN)/python -m benchmarks.convnet_epoch
+	$(BIN)/python -m benchmarks.loop
 
 lint: venv  ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -176,3 +176,59 @@ def fallback_project(smoke_results, tmp_path_factory) -> SimpleNamespace:
     """The fallback's smoke project alone (the same one as smoke_project's), for tests of the
     build or of rendering again, which need a built project but not each renderer's output."""
     return _render_smoke("fallback", smoke_results, tmp_path_factory)
+
+
+# Fixtures whose setup renders the smoke project (a minute for both renderers).
+RENDERED = {"smoke_project", "fallback_project"}
+
+# Under pytest-xdist (`make test`), every test of a rendered project runs on one worker, so
+# that the project is rendered once per renderer, not once per worker too. xdist's own
+# `xdist_group` cannot do it under pytest 9 (it renames node ids through an attribute pytest
+# no longer reads), so the workers list those tests in a file the controller names, and the
+# scheduler below, xdist's loadgroup with that list, sends them to one worker together.
+_rendered_list: Path | None = None  # the controller's file
+
+
+def _rendered_ids() -> frozenset[str]:
+    return frozenset(_rendered_list.read_text().splitlines()) if _rendered_list else frozenset()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    global _rendered_list
+    if _rendered_list is None:
+        import tempfile
+
+        _rendered_list = Path(tempfile.mkdtemp(prefix="polarity-xdist-")) / "rendered-tests"
+    node.workerinput["rendered_tests_file"] = str(_rendered_list)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class RenderedTogether(LoadGroupScheduling):
+        rendered: frozenset[str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.rendered is None:  # read once, after every worker has collected
+                self.rendered = _rendered_ids()
+            return "rendered" if nodeid in self.rendered else nodeid
+
+    return RenderedTogether(config, log)
+
+
+def pytest_unconfigure(config):
+    if _rendered_list is not None and not hasattr(config, "workerinput"):
+        shutil.rmtree(_rendered_list.parent, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    listed = getattr(config, "workerinput", {}).get("rendered_tests_file")
+    if listed:
+        ids = [item.nodeid for item in items if RENDERED & set(item.fixturenames)]
+        staging = Path(f"{listed}.{os.getpid()}")
+        staging.write_text("\n".join(ids))
+        staging.replace(listed)  # every worker writes the same list; each write whole
