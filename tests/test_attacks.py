@@ -688,13 +688,13 @@ def test_a_closed_stdout_does_not_abandon_the_remaining_experiments(tmp_path):
     results = tmp_path / "results"
     proc = subprocess.Popen(
         [sys.executable, "-m", "polarity", "run", "--profile", "smoke",
-         "--experiment", "background", "--experiment", "conditioning",
+         "--experiment", "background", "--experiment", "mismatch",
          "--data-dir", str(DATA_ROOT), "--results", str(results)],
         cwd=paths.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     proc.stdout.close()  # the reader went away: `polarity run | head -0`
     assert proc.wait() == 0, proc.stderr.read()
-    assert {p.name for p in results.glob("*.json")} == {"background.json", "conditioning.json"}
+    assert {p.name for p in results.glob("*.json")} == {"background.json", "mismatch.json"}
 
 
 @pytest.mark.slow
