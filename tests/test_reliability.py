@@ -210,7 +210,8 @@ def _without_timings(value, dropped=NOT_RESULTS):
 
 def _solvers(value):
     if isinstance(value, dict):
-        yield from ([value["solver"]] if "solver" in value else [])
+        if isinstance(value.get("solver"), dict):  # not the criterion's solver, its name
+            yield value["solver"]
         for v in value.values():
             yield from _solvers(v)
 
