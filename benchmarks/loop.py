@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -94,11 +95,19 @@ def environment(where: Path) -> dict[str, str]:
 def time_step(step: Step, where: Path, log: Path) -> Timing:
     with log.open("w") as out:
         began = time.perf_counter()
-        done = subprocess.run(
-            step.command, cwd=where, env=environment(where), stdout=out, stderr=subprocess.STDOUT
-        )
+        # A session of its own, so that a stopped benchmark stops what make started too.
+        child = subprocess.Popen(
+            step.command, cwd=where, env=environment(where), stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            status = child.wait()
+        except BaseException:
+            os.killpg(child.pid, signal.SIGTERM)
+            child.wait()
+            raise
         seconds = time.perf_counter() - began
-    return Timing(step.name, round(seconds, 1), step.target_s, done.returncode, str(where))
+    return Timing(step.name, round(seconds, 1), step.target_s, status, str(where))
 
 
 def minutes(seconds: float) -> str:
@@ -112,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", nargs="+", choices=list(STEPS), default=list(DEFAULT))
     parser.add_argument("--here", action="store_true", help="time in this checkout, warm")
     args = parser.parse_args(argv)
+    # Stopped with SIGTERM, clean up as on Ctrl-C: the step's processes and the fresh clone.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     out = ROOT / "build" / "bench"
     out.mkdir(parents=True, exist_ok=True)
