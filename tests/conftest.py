@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import socket
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -106,7 +107,7 @@ def quarto_or_skip() -> str:
 
 
 # The smoke runs kept between sessions (an ignored folder, like build/quarto).
-SMOKE_CACHE = paths.ROOT / "build" / "test-cache" / "smoke"
+SMOKE_CACHE = paths.BUILD / "test-cache" / "smoke"
 
 
 @pytest.fixture(scope="session")
@@ -197,8 +198,6 @@ def _rendered_ids() -> frozenset[str]:
 def pytest_configure_node(node):
     global _rendered_list
     if _rendered_list is None:
-        import tempfile
-
         _rendered_list = Path(tempfile.mkdtemp(prefix="polarity-xdist-")) / "rendered-tests"
     node.workerinput["rendered_tests_file"] = str(_rendered_list)
 

@@ -47,12 +47,8 @@ def render_formats(fig: plt.Figure) -> dict[str, bytes]:
     return rendered
 
 
-def save(fig: plt.Figure, stem: Path) -> list[Path]:
-    """Write `fig` as every format in FORMATS, each atomically; return the paths."""
-    return _write_formats(render_formats(fig), stem)
-
-
 def _write_formats(rendered: dict[str, bytes], stem: Path) -> list[Path]:
+    """Write each format's bytes beside `stem`, each atomically; return the paths."""
     written = []
     for fmt, data in rendered.items():
         path = stem.with_suffix(f".{fmt}")
