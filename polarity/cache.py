@@ -86,6 +86,26 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _without_profiles(source: bytes, path: Path) -> bytes:
+    """The source less its top-level `PROFILES = ...` table, if it has one."""
+    tree = ast.parse(source, filename=str(path))
+    lines = source.splitlines(keepends=True)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "PROFILES" for target in node.targets
+        ):
+            del lines[node.lineno - 1 : node.end_lineno]
+            break
+    return b"".join(lines)
+
+
+def source_digest(path: Path) -> str:
+    """A module's source digest, without its PROFILES table: a result's config digest
+    already covers the values its profile chose, so retuning the quick profile must not
+    mark the full profile's results of record stale."""
+    return _digest(_without_profiles(path.read_bytes(), path))
+
+
 def _installed(*distributions: str) -> str:
     for dist in distributions:
         try:
@@ -201,7 +221,7 @@ def key_components(experiment: str, config: dict) -> dict[str, str]:
             json.dumps(dataset_spec(name).sha256, sort_keys=True).encode()
         )
     for module, path in source_files(f"experiments.{experiment}").items():
-        components[f"source:{module}"] = _digest(path.read_bytes())
+        components[f"source:{module}"] = source_digest(path)
     # The code the runner calls to seed every generator before the experiment starts.
     components["source:polarity.seeding"] = _digest(_module_file("polarity.seeding").read_bytes())
     components["version:keras"] = _installed("keras")
@@ -252,6 +272,25 @@ UNRECORDED_BEFORE_LIBRARIES = {
 }
 
 
+# Source digests stored before they left out the PROFILES tables, each with the digest the
+# same file has now that they do (the files as they were at 0a04479, byte for byte). A stored
+# key holding the first is compared as if it held the second; any other edit of the module
+# since then no longer matches.
+DIGESTS_BEFORE_PROFILES_LEFT_OUT = {
+    "9591a3e2a4604a4b588d259535fa88c6e4dc9388c7fd2f21bd9f92d555623f74": "bafcac398522a44e190550ec24496ce6bfc7cb32687311b8039bd3d5ee3ba0aa",  # noqa: E501 experiments
+    "2c93bc76a7b5bb66e67e062ed649ce6cc12b97fb9d5e434565d3e353210686de": "3da184f05253ea1885b37335c81df6ab495c70b716ae15c2c3635a5c8d95d709",  # noqa: E501 background
+    "ba3aa010eac7a8d705bae44157bba0bf4a6500b06fd8e4337271549dac933c24": "d4c5263ad45d68ebfa110dbe511ce9d3340b85fe857855198001d99a72ae8ddb",  # noqa: E501 replication
+    "aeb7fc084c81495a95ee59932547f386b9da9f9b10bcf1096452b2933746f693": "511c73097d9b3c70becee2a9bec97bf3e70eb195f5bfcf47b7bc2f0cae1c6510",  # noqa: E501 optimum
+    "a3f55f55e2acb94c7cc7c31e19ddf3d221da4c1016b0c83455f6ab334a5fa349": "52455a14213e57b1dd52e64aefc088794a12c0e30084695d4504dfe8d5d8b56b",  # noqa: E501 conditioning
+    "52aacbc6483c06df777a88b0deab7d93bf4d2db56cd5462362884fcaf2739fde": "972d81e80d645e291a28efda06b54154f916580d85d35801a5f06960ef9faf9e",  # noqa: E501 sweep
+    "8c9b1c5a3d5545a0c32aa65c9111570d45c133e6b8bf2cc97de03077e112bba2": "46d3a2b0709f978627ad3debd8f85a474a3a3e36da222a6ea62c67c8faa60b77",  # noqa: E501 convnet
+    "07a4b43529aabf88370b839a374f0d61bb3b6b5263e5abb273100d3300377b26": "e45a46c9c05134a6cdc13c582aa10b216181868e9d34f06df3b283bb986c2611",  # noqa: E501 speed
+    "a6541f62752ab28e0dd9311a052790bad18f6a3403efa90be1396d807244cce0": "ba621a412704c729c219f31e4110d069a43fbbb8b25c41b27c7edcfc88fc5898",  # noqa: E501 mismatch
+    "f6de32ef59a326f78b2501d49e626b3e851625f9a6da16f9a25b1efad4f05c46": "b88a3a78329076cdcbdd436583720788229029be0c25d43281909bfa8eec7205",  # noqa: E501 equivalences
+    "0b038ba55064eedd239c85abc7f419fbdb324fee6eae807a23b2f909ab923bf8": "adbeb78ef122cc2ab2e81b37211c81b7ce6dd77da20c9c732dac2f49d82c234e",  # noqa: E501 fashion
+}
+
+
 def what_changed(stored: dict | None, current: dict) -> list[str]:
     """Names of the components that differ between a stored key and the current one."""
     if not stored:
@@ -261,6 +300,12 @@ def what_changed(stored: dict | None, current: dict) -> list[str]:
         old = {**UNRECORDED_BEFORE_SETTINGS, **old}
     if "version:scipy" not in old:  # recorded before the other numeric libraries were
         old = {**UNRECORDED_BEFORE_LIBRARIES, **old}
+    old = {
+        name: DIGESTS_BEFORE_PROFILES_LEFT_OUT.get(value, value)
+        if name.startswith("source:")
+        else value
+        for name, value in old.items()
+    }
     changed = [name for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
     return [_describe(name, old.get(name), new.get(name)) for name in changed]
 

@@ -120,3 +120,36 @@ def test_results_the_run_writes_do_not_make_the_tree_dirty(tmp_path, monkeypatch
     assert provenance("now", 1.0)["git_dirty"] is False
     (tmp_path / "code.py").write_text("x = 2\n")
     assert provenance("now", 1.0)["git_dirty"] is True
+
+
+def test_a_profile_table_edit_leaves_the_source_digest_but_any_other_edit_changes_it(tmp_path):
+    """Retuning the quick profile must not stale the results of record: the config digest
+    covers what a profile chose. Every other byte of the module still counts."""
+    from polarity.cache import source_digest
+
+    module = tmp_path / "exp.py"
+    text = 'RATE = 0.1\nPROFILES = {\n    "quick": Config(n=2),\n    "full": Config(),\n}\n'
+    module.write_text(text)
+    before = source_digest(module)
+    module.write_text(text.replace("n=2", "n=3"))
+    assert source_digest(module) == before
+    module.write_text(text.replace("RATE = 0.1", "RATE = 0.2"))
+    assert source_digest(module) != before
+    module.write_text(text.replace("PROFILES = {", "OTHER = {"))
+    assert source_digest(module) != before
+
+
+def test_keys_stored_before_profiles_were_left_out_match_only_the_same_source():
+    """A stored key with a module's old whole-file digest is read as the digest of that
+    file less its PROFILES table; a stored digest of some other source still differs."""
+    from polarity.cache import DIGESTS_BEFORE_PROFILES_LEFT_OUT, cache_key, what_changed
+
+    config = json.loads(RECORD.read_text())["config"]
+    current = cache_key("replication", config)
+    stored = copy.deepcopy(current)
+    old = {new: old for old, new in DIGESTS_BEFORE_PROFILES_LEFT_OUT.items()}
+    component = "source:experiments.replication"
+    stored["components"][component] = old[current["components"][component]]
+    assert what_changed(stored, current) == []
+    stored["components"][component] = "0" * 64
+    assert what_changed(stored, current) == [component]
