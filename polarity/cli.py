@@ -6,11 +6,9 @@ import argparse
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 from polarity import PolarityError, paths, project
-from polarity.files import folder_lock
 
 # experiments.PROFILES, spelt out: the parser is built before the project, and so its
 # experiments, is found (tests/test_sections.py checks the two agree).
@@ -32,6 +30,17 @@ def port_argument(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port {port} is outside 0 to 65535")
     return port
+
+
+def positive_int(text: str) -> int:
+    """A count of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a count of at least 1")
+    return value
 
 
 def path_argument(text: str) -> Path:
@@ -76,7 +85,7 @@ def _printable(text: str, stream=None) -> str:
 def cmd_run(args) -> None:
     import experiments
     from polarity.backend import import_keras_quietly
-    from polarity.runner import check_backend, check_profile, check_replaceable, run_experiment
+    from polarity.runner import check_backend, check_profile, default_jobs, run_experiments
 
     check_profile(args.profile)
     names = args.experiment or list(experiments.NAMES)
@@ -86,25 +95,20 @@ def cmd_run(args) -> None:
     if args.data_dir is not None:  # the explicit flag wins over a stale $POLARITY_DATA_DIR
         os.environ.pop("POLARITY_DATA_DIR", None)
     check_backend()
-    results_dir = _results_dir(args)
-    # The lock proves the folder writable, and keeps a second run out of it, before training.
-    with folder_lock(results_dir):
-        for name in names:  # before anything trains: no run may half-replace a record
-            check_replaceable(name, args.profile, results_dir, args.force)
-        import_keras_quietly()
-        for name in names:
-            experiments.load(name)  # unknown names fail before anything trains
-        for name in names:
-            start = time.perf_counter()
-            outcome = run_experiment(name, args.profile, args.data_dir, results_dir, args.force)
-            if outcome.skipped:
-                say(f"{name}: skipped, {_shown(outcome.path)} is current (--force reruns it)")
-            else:
-                say(f"{name}: ran because {'; '.join(outcome.reasons)}")
-                say(
-                    f"{name}: {args.profile} profile done in "
-                    f"{time.perf_counter() - start:.1f} s -> {_shown(outcome.path)}"
-                )
+    import_keras_quietly()  # the experiments' modules import it: without its start-up chatter
+    jobs = args.jobs or default_jobs()
+    outcomes = run_experiments(
+        names, args.profile, args.data_dir, _results_dir(args), args.force, jobs
+    )
+    for outcome in outcomes:
+        if outcome.skipped:
+            say(f"{outcome.name}: skipped, {_shown(outcome.path)} is current (--force reruns it)")
+        else:
+            say(f"{outcome.name}: ran because {'; '.join(outcome.reasons)}")
+            say(
+                f"{outcome.name}: {args.profile} profile done in {outcome.seconds:.1f} s "
+                f"-> {_shown(outcome.path)}"
+            )
 
 
 def cmd_build(args) -> None:
@@ -209,6 +213,13 @@ def parser() -> argparse.ArgumentParser:
             "--force",
             action="store_true",
             help="rerun even when a current result exists (default: reuse it)",
+        )
+        p.add_argument(
+            "--jobs",
+            type=positive_int,
+            metavar="N",
+            help="experiments trained at once, each in a process of its own (default: one "
+            "per core, at most 4; 1 trains them one after another in this process)",
         )
         p.add_argument(
             "--data-dir",

@@ -3,8 +3,12 @@ provenance -- or skip it when a result with the same cache key is already there.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +34,8 @@ class Outcome:
     path: Path
     skipped: bool
     reasons: list[str]  # why it ran: what changed since the stored result
+    name: str = ""
+    seconds: float = 0.0  # training and writing, for a run that was not skipped
 
 
 def check_profile(profile: str) -> None:
@@ -100,30 +106,119 @@ def run_experiment(
     name: str, profile: str, data_dir=None, results_dir: Path | None = None, force: bool = False
 ) -> Outcome:
     """Train experiment `name` with the `profile` config unless a current result exists."""
+    (outcome,) = run_experiments([name], profile, data_dir, results_dir, force, jobs=1)
+    return outcome
+
+
+def default_jobs() -> int:
+    """One process per core, at most four: the experiments are small, and each process holds
+    its own copy of the data and of Keras."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def run_experiments(
+    names: list[str],
+    profile: str,
+    data_dir=None,
+    results_dir: Path | None = None,
+    force: bool = False,
+    jobs: int = 1,
+) -> Iterator[Outcome]:
+    """Train every experiment in `names` whose stored result is not current, `jobs` at a
+    time, each in a process of its own when jobs > 1; yield each one's outcome as it ends
+    (the skipped ones first). This process holds the folder's lock for all of them."""
     check_profile(profile)
+    folder = results_dir or paths.results_dir(profile)
+    with folder_lock(folder):
+        for name in names:  # before anything trains: no run may half-replace a record
+            check_replaceable(name, profile, folder, force)
+        pending = []
+        for name in names:
+            config = asdict(experiments.load(name).PROFILES[profile])
+            key = cache_key(name, config)
+            path = result_path(folder, name)
+            reasons = ["--force"] if force else reasons_to_run(path, key)
+            if not reasons:
+                yield Outcome(path, skipped=True, reasons=[], name=name)
+                continue
+            # Temp files of a run that was killed; a live writer's are its own.
+            remove_orphaned_temp_files(path.parent, path.name)
+            pending.append((name, profile, data_dir, path, key, reasons))
+        if jobs <= 1 or len(pending) <= 1:
+            for task in pending:
+                yield train(*task)
+            return
+        yield from _train_in_processes(pending, jobs)
+
+
+def _longest_first(task: tuple) -> float:
+    """How long the experiment took last time (the stored result, else the result of record):
+    starting the longest first keeps one process from finishing alone at the end."""
+    name, _, _, path, _, _ = task
+    for stored in (path, result_path(paths.RESULTS_OF_RECORD, name)):
+        try:
+            return -float(read_result(stored)["provenance"]["duration_s"])
+        except (OSError, ResultError, KeyError, TypeError, ValueError):
+            continue
+    return 0.0
+
+
+def _train_in_processes(pending: list[tuple], jobs: int) -> Iterator[Outcome]:
+    # spawn, not fork: a forked copy of a process that has started TensorFlow's threads can
+    # hang; a fresh interpreter imports Keras quietly, as the CLI does.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(pending)), mp_context=context, initializer=_worker_started
+    ) as pool:
+        futures = [pool.submit(train, *task) for task in sorted(pending, key=_longest_first)]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:  # a failure or Ctrl-C: start nothing more
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _worker_started() -> None:
+    """A training process: Keras imported without its start-up chatter, and no progress bars,
+    which from several processes at once would draw over one another."""
+    from polarity.backend import import_keras_quietly
+
+    sys.stderr = _NotATerminal(sys.stderr)
+    import_keras_quietly()
+
+
+class _NotATerminal:
+    """A stream that says it is no terminal (progress bars stay off) and passes all else on."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def train(name: str, profile: str, data_dir, path: Path, key: dict, reasons: list[str]) -> Outcome:
+    """Run one experiment and write its result with config, hash, cache key and provenance."""
     module = experiments.load(name)
     config = asdict(module.PROFILES[profile])
-    key = cache_key(name, config)
-    path = result_path(results_dir or paths.results_dir(profile), name)
-    with folder_lock(path.parent):
-        check_replaceable(name, profile, path.parent, force)
-        reasons = ["--force"] if force else reasons_to_run(path, key)
-        if not reasons:
-            return Outcome(path, skipped=True, reasons=[])
-        # Temp files of a run that was killed; a live writer's are its own.
-        remove_orphaned_temp_files(path.parent, path.name)
-        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        start = time.perf_counter()
-        seed_generators()
-        outcome = module.run(module.PROFILES[profile], data_dir)
-        result = {
-            "schema_version": SCHEMA_VERSION,
-            "experiment": name,
-            "profile": profile,
-            "config": config,
-            "config_hash": config_hash(config),
-            "cache_key": key,
-            **outcome,
-            "provenance": provenance(started_at, time.perf_counter() - start),
-        }
-        return Outcome(write_result(path.parent, result), skipped=False, reasons=reasons)
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    start = time.perf_counter()
+    seed_generators()
+    outcome = module.run(module.PROFILES[profile], data_dir)
+    result = {
+        "schema_version": SCHEMA_VERSION,
+        "experiment": name,
+        "profile": profile,
+        "config": config,
+        "config_hash": config_hash(config),
+        "cache_key": key,
+        **outcome,
+        "provenance": provenance(started_at, time.perf_counter() - start),
+    }
+    written = write_result(path.parent, result)
+    return Outcome(written, False, reasons, name, time.perf_counter() - start)
