@@ -80,7 +80,14 @@ PROFILES = {
         test_images=1000,
         float64_updates=5,
     ),
-    "quick": Config(updates=50, eval_every=25, test_images=2000, float64_updates=10),
+    "quick": Config(
+        n_seeds=1,
+        updates=20,
+        eval_every=10,
+        train_images=2000,
+        test_images=2000,
+        float64_updates=5,
+    ),
     "full": Config(),
 }
 

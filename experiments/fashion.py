@@ -25,6 +25,10 @@ class Config:
     trial_updates: int = 50
     trial_learning_rate: float = 0.5  # the accepted answer's
     trial_first_seed: int = 6000
+    # The instability onset's grid, seeds and loss sample, as the MNIST experiment's.
+    onset_rates_per_decade: int = conditioning.Config.onset_rates_per_decade
+    onset_n_seeds: int = conditioning.Config.onset_n_seeds
+    onset_eval_size: int = conditioning.Config.onset_eval_size
     sweep_learning_rates: tuple[float, ...] = sweep.LEARNING_RATES
     sweep_checkpoints: tuple[int, ...] = (50, 500)
     sweep_n_seeds: int = 10
@@ -35,13 +39,16 @@ class Config:
     convnet_updates: int = 1800  # three epochs, as the MNIST convnet
     convnet_eval_every: int = 300
     convnet_tested_at: tuple[int, ...] = ()  # only the last: it is MNIST's shared budget
-    train_images: int = 60000  # the smoke profile uses fewer training...
-    test_images: int = 10000  # ...and test images for the convnet
+    train_images: int = 60000  # the smaller profiles use fewer training images (curvature
+    test_images: int = 10000  # and convnet) and test images (convnet)
 
 
 PROFILES = {
     "smoke": Config(
         trials=3,
+        onset_rates_per_decade=4,
+        onset_n_seeds=2,
+        onset_eval_size=2000,
         sweep_learning_rates=(0.01, 0.1, 1.0),
         sweep_checkpoints=(50,),
         sweep_n_seeds=2,
@@ -54,12 +61,16 @@ PROFILES = {
     ),
     "quick": Config(
         trials=20,
+        onset_rates_per_decade=4,
+        onset_n_seeds=2,
+        onset_eval_size=2000,
         sweep_checkpoints=(50,),
         sweep_n_seeds=3,
-        convnet_n_seeds=3,
-        convnet_updates=100,
-        convnet_eval_every=50,
-        convnet_tested_at=(50,),
+        convnet_n_seeds=2,
+        convnet_updates=60,
+        convnet_eval_every=30,
+        convnet_tested_at=(30,),
+        train_images=5000,
         test_images=2000,
     ),
     "full": Config(),
@@ -79,7 +90,14 @@ def run(config: Config, data_dir=None) -> dict:
     )
     prepared = replication.prepare(trials_config, data_dir)
     trials = replication.independent_trials(trials_config, prepared)
-    curvature_config = conditioning.Config(dataset=config.dataset, encodings=POLARITIES)
+    curvature_config = conditioning.Config(
+        dataset=config.dataset,
+        encodings=POLARITIES,
+        onset_rates_per_decade=config.onset_rates_per_decade,
+        onset_n_seeds=config.onset_n_seeds,
+        onset_eval_size=config.onset_eval_size,
+        train_images=config.train_images,
+    )
     curvature = conditioning.run(curvature_config, data_dir)
     sweep_config = sweep.Config(
         dataset=config.dataset,

@@ -60,7 +60,7 @@ class Config:
 
 PROFILES = {
     "smoke": Config(train_size=2000, test_size=1000, penalties=(1e-3, 1e-2)),
-    "quick": Config(penalties=(1e-4, 1e-3)),
+    "quick": Config(train_size=2500, test_size=2000, penalties=(1e-3, 1e-2)),
     "full": Config(),
 }
 

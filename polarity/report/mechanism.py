@@ -59,6 +59,8 @@ def hessian_matches_formula(results: dict) -> Claim:
     grid = results.get("sweep", {}).get("metrics", {}).get("grid", {})
     if "train_size" in grid and "validation_size" in grid:
         values["split"] = {"train": grid["train_size"], "validation": grid["validation_size"]}
+    # Results from before the count was recorded used every training image.
+    values["images"] = results["conditioning"]["metrics"].get("train_images")
     return predicate("hessian_matches_formula", worst < 1e-3, values)
 
 
