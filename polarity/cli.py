@@ -82,6 +82,10 @@ def _printable(text: str, stream=None) -> str:
         return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def cmd_run(args) -> None:
     import experiments
     from polarity.backend import import_keras_quietly
@@ -96,6 +100,7 @@ def cmd_run(args) -> None:
         os.environ.pop("POLARITY_DATA_DIR", None)
     check_backend()
     import_keras_quietly()  # the experiments' modules import it: without its start-up chatter
+    signal.signal(signal.SIGTERM, _interrupted)  # a stopped run stops its training processes
     jobs = args.jobs or default_jobs()
     outcomes = run_experiments(
         names, args.profile, args.data_dir, _results_dir(args), args.force, jobs
@@ -155,10 +160,7 @@ def cmd_report(args) -> None:
 def cmd_preview(args) -> None:
     from polarity.preview import Preview
 
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupted)  # a stopped preview closes its port too
+    signal.signal(signal.SIGTERM, _interrupted)  # a stopped preview closes its port too
     preview = Preview(paths.ROOT, _results_dir(args), args.renderer, args.port)
     try:
         preview.serve_forever()

@@ -3,12 +3,13 @@ provenance -- or skip it when a result with the same cache key is already there.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -167,22 +168,29 @@ def _train_in_processes(pending: list[tuple], jobs: int) -> Iterator[Outcome]:
     # spawn, not fork: a forked copy of a process that has started TensorFlow's threads can
     # hang; a fresh interpreter imports Keras quietly, as the CLI does.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(pending)), mp_context=context, initializer=_worker_started
-    ) as pool:
-        futures = [pool.submit(train, *task) for task in sorted(pending, key=_longest_first)]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        except BaseException:  # a failure or Ctrl-C: start nothing more
-            for future in futures:
-                future.cancel()
-            raise
+    pool = context.Pool(min(jobs, len(pending)), initializer=_worker_started)
+    try:
+        yield from pool.imap_unordered(_train_task, sorted(pending, key=_longest_first))
+        pool.close()
+    except BaseException:  # a failure, Ctrl-C or SIGTERM: stop the others' training too
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _train_task(task: tuple) -> Outcome:
+    return train(*task)
 
 
 def _worker_started() -> None:
-    """A training process: Keras imported without its start-up chatter, and no progress bars,
-    which from several processes at once would draw over one another."""
+    """A training process: it dies with its parent (a killed run leaves nothing training),
+    Keras loads without its start-up chatter, and no progress bars, which from several
+    processes at once would draw over one another."""
+    try:  # Linux's PR_SET_PDEATHSIG; elsewhere a killed run's workers finish their experiment
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (AttributeError, OSError):
+        pass
     from polarity.backend import import_keras_quietly
 
     sys.stderr = _NotATerminal(sys.stderr)

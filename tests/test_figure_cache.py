@@ -108,3 +108,22 @@ def test_a_damaged_cache_draws_again_and_the_build_goes_on(one_figure, cache_in,
     finally:
         cache_in.chmod(0o700)
     assert calls == [1]
+
+
+def test_figures_drawn_in_processes_of_their_own_are_the_ones_drawn_here(cache_in, monkeypatch):
+    """A cold build draws in a process per core; its files are byte for byte those of
+    drawing in the building process, and each lands in the building process's cache."""
+    results = read_results(paths.RESULTS_OF_RECORD)
+    wanted = {"fig-mean-images", "fig-trial-accuracies"}
+    drawings = [
+        (spec, inputs)
+        for spec, inputs, _ in figure_entries(FIGURES, results, None)
+        if spec.id in wanted
+    ]
+    assert len(drawings) == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    drawn = output_module.draw_all(drawings)
+    assert drawn == [output_module._draw(spec, inputs) for spec, inputs in drawings]
+    kept = {p.name for p in cache_in.iterdir()}
+    for spec, inputs in drawings:
+        assert {f"{figure_key(spec, inputs)}.{fmt}" for fmt in FORMATS} <= kept

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -143,6 +144,8 @@ def test_killed_run_keeps_finished_experiments_and_leaves_nothing_truncated(tmp_
         str(DATA_ROOT),
         "--results",
         str(results),
+        "--jobs",
+        "1",  # in order, in one process (the test below kills a run of several)
     ]
     run = subprocess.Popen(command, cwd=paths.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     finished = results / "background.json"
@@ -169,6 +172,54 @@ def test_killed_run_keeps_finished_experiments_and_leaves_nothing_truncated(tmp_
     assert "replication: ran because no result yet" in rerun.stdout
     assert sorted(p.name for p in results.iterdir()) == ["background.json", "replication.json"]
     assert json.loads((results / "replication.json").read_text())["experiment"] == "replication"
+
+
+def _children(pid: int) -> set[int]:
+    """The processes `pid` started, from Linux's /proc."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:  # a zombie has finished: only its exit status is left to collect
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_stopped_run_of_several_processes_leaves_none_training(tmp_path, stop):
+    """`polarity run` trains in processes of its own (--jobs): stopping it, politely or not,
+    stops them too, and no result is half-written."""
+    results = tmp_path / "results"
+    command = [sys.executable, "-m", "polarity", "run", "--profile", "smoke", "--jobs", "2"]
+    command += ["--experiment", "equivalences", "--experiment", "convnet"]
+    command += ["--data-dir", str(DATA_ROOT), "--results", str(results)]
+    run = subprocess.Popen(command, cwd=paths.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(workers := _children(run.pid)) < 2:  # the pool's two training processes
+        assert run.poll() is None, run.stderr.read().decode()
+        assert time.monotonic() < deadline, "the run never started its processes"
+        time.sleep(0.1)
+    time.sleep(8)  # into training: Keras imported, data loaded
+    assert not list(results.glob("*.json")), "an experiment finished before the stop"
+    run.send_signal(stop)
+    run.communicate(timeout=30)
+    assert run.returncode != 0
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a training process outlived its run"
+        time.sleep(0.1)
+    assert [p.name for p in results.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_jobs_must_be_a_count():
+    done = polarity("run", "--profile", "smoke", "--jobs", "0")
+    assert done.returncode == 2
+    assert "--jobs: 0 is not a count of at least 1" in done.stderr
 
 
 # --- Determinism --------------------------------------------------------------------------

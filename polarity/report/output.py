@@ -7,6 +7,8 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -106,19 +108,47 @@ def _keep(key: str, rendered: dict[str, bytes]) -> None:
         pass
 
 
+def _draw(spec: FigureSpec, inputs: tuple) -> dict[str, bytes]:
+    with plt.rc_context(RC):  # the house style, and fixed SVG ids
+        fig = spec.draw(*inputs)
+        try:
+            return render_formats(fig)
+        finally:
+            plt.close(fig)
+
+
 def draw_formats(spec: FigureSpec, inputs: tuple) -> dict[str, bytes]:
     """The figure's files, from the cache when these inputs were drawn by this code before."""
-    key = figure_key(spec, inputs)
-    rendered = _cached(key)
-    if rendered is None:
-        with plt.rc_context(RC):  # the house style, and fixed SVG ids
-            fig = spec.draw(*inputs)
-            try:
-                rendered = render_formats(fig)
-            finally:
-                plt.close(fig)
-        _keep(key, rendered)
-    return rendered
+    return draw_all([(spec, inputs)])[0]
+
+
+def draw_all(drawings: list[tuple[FigureSpec, tuple]]) -> list[dict[str, bytes]]:
+    """Each figure's files, in order. Those no earlier build kept are drawn in processes of
+    their own, one per core (at most four): matplotlib draws on one core, and a cold build
+    spends most of its time drawing."""
+    keys = [figure_key(spec, inputs) for spec, inputs in drawings]
+    found = [_cached(key) for key in keys]
+    missing = [i for i, rendered in enumerate(found) if rendered is None]
+    workers = min(len(missing), os.cpu_count() or 1, 4)
+    if workers > 1:
+        # spawn: a fresh interpreter, whatever threads the building process has started.
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            drawn = pool.map(_draw_by_id, [(drawings[i][0].id, drawings[i][1]) for i in missing])
+    else:
+        drawn = [_draw(*drawings[i]) for i in missing]
+    for i, rendered in zip(missing, drawn, strict=True):
+        _keep(keys[i], rendered)
+        found[i] = rendered
+    return found
+
+
+def _draw_by_id(drawing: tuple[str, tuple]) -> dict[str, bytes]:
+    """_draw in a drawing process, which finds the spec (its functions) by its id."""
+    from polarity.report import FIGURES
+
+    figure_id, inputs = drawing
+    (spec,) = [spec for spec in FIGURES if spec.id == figure_id]
+    return _draw(spec, inputs)
 
 
 PROVENANCE_FIELDS = (
@@ -219,8 +249,9 @@ def write_figures(entries: list, out_dir: Path, citation: dict | None = None) ->
     """Draw each figure of `figure_entries`; write its files, data and BibTeX, and the
     manifest `figures.json`; return the manifest entries."""
     out_dir = Path(out_dir)
-    for spec, inputs, entry in entries:
-        _write_formats(draw_formats(spec, inputs), out_dir / spec.id)
+    drawn = draw_all([(spec, inputs) for spec, inputs, _ in entries])
+    for (spec, inputs, entry), rendered in zip(entries, drawn, strict=True):
+        _write_formats(rendered, out_dir / spec.id)
         provenance = {k: entry[k] for k in PROVENANCE_FIELDS}
         atomic_write_json(
             out_dir / f"{spec.id}.json",
