@@ -3,13 +3,12 @@ provenance -- or skip it when a result with the same cache key is already there.
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
-import signal
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +17,7 @@ import experiments
 from polarity import PolarityError, paths
 from polarity.cache import cache_key, what_changed
 from polarity.files import folder_lock, remove_orphaned_temp_files
+from polarity.processes import process_pool
 from polarity.results import (
     SCHEMA_VERSION,
     ResultError,
@@ -165,32 +165,23 @@ def _longest_first(task: tuple) -> float:
 
 
 def _train_in_processes(pending: list[tuple], jobs: int) -> Iterator[Outcome]:
-    # spawn, not fork: a forked copy of a process that has started TensorFlow's threads can
-    # hang; a fresh interpreter imports Keras quietly, as the CLI does.
-    context = multiprocessing.get_context("spawn")
-    pool = context.Pool(min(jobs, len(pending)), initializer=_worker_started)
-    try:
-        yield from pool.imap_unordered(_train_task, sorted(pending, key=_longest_first))
-        pool.close()
-    except BaseException:  # a failure, Ctrl-C or SIGTERM: stop the others' training too
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
+    with process_pool(min(jobs, len(pending)), _quiet_training) as pool:
+        futures = {
+            pool.submit(train, *task): task[0] for task in sorted(pending, key=_longest_first)
+        }
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                raise PolarityError(
+                    f"the process training {futures[future]} stopped before it ended (killed, "
+                    "or out of memory?); its result was not written"
+                ) from None
 
 
-def _train_task(task: tuple) -> Outcome:
-    return train(*task)
-
-
-def _worker_started() -> None:
-    """A training process: it dies with its parent (a killed run leaves nothing training),
-    Keras loads without its start-up chatter, and no progress bars, which from several
-    processes at once would draw over one another."""
-    try:  # Linux's PR_SET_PDEATHSIG; elsewhere a killed run's workers finish their experiment
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    except (AttributeError, OSError):
-        pass
+def _quiet_training() -> None:
+    """A training process: Keras loads without its start-up chatter, and no progress bars,
+    which from several processes at once would draw over one another."""
     from polarity.backend import import_keras_quietly
 
     sys.stderr = _NotATerminal(sys.stderr)

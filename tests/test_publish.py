@@ -40,9 +40,17 @@ def _normalise(text: str) -> str:
 
 def _typeset_contains(pdf_text: str, words: str) -> bool:
     """Whether the PDF's text holds `words`, allowing Typst's hyphenation: a word broken at
-    a line's end reads "percent- age" once the lines are joined."""
+    a line's end reads "percent- age" once the lines are joined, and a hyphen of the text
+    that falls at a line's end is dropped by pdftotext ("Hessian-vector" reads
+    "Hessianvector")."""
     hyphen = r"(?:- )?"
-    pattern = "".join(re.escape(c) + (hyphen if c.isalpha() else "") for c in words)
+
+    def pattern_of(c: str) -> str:
+        if c == "-":
+            return r"(?:- ?)?"
+        return re.escape(c) + (hyphen if c.isalpha() else "")
+
+    pattern = "".join(pattern_of(c) for c in words)
     return re.search(pattern, pdf_text) is not None
 
 

@@ -216,6 +216,37 @@ def test_a_stopped_run_of_several_processes_leaves_none_training(tmp_path, stop)
     assert [p.name for p in results.iterdir() if not p.name.startswith(".")] == []
 
 
+@pytest.mark.slow
+def test_a_training_process_killed_from_outside_is_one_line_not_a_hang(tmp_path):
+    """The out-of-memory killer takes one training process: the run says so in one line and
+    stops, rather than waiting for a result that will never come."""
+    command = [sys.executable, "-m", "polarity", "run", "--profile", "smoke", "--jobs", "2"]
+    command += ["--experiment", "equivalences", "--experiment", "convnet"]
+    command += ["--data-dir", str(DATA_ROOT), "--results", str(tmp_path / "results")]
+    run = subprocess.Popen(command, cwd=paths.ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(workers := _children(run.pid) - {_resource_tracker(run.pid)}) < 2:
+        assert run.poll() is None, run.stderr.read().decode()
+        assert time.monotonic() < deadline, "the run never started its processes"
+        time.sleep(0.1)
+    time.sleep(8)
+    os.kill(min(workers), signal.SIGKILL)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 2, stderr
+    lines = stderr.decode().strip().splitlines()
+    assert lines[-1].startswith("error: the process training "), stderr
+    assert "stopped before it ended" in lines[-1]
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _resource_tracker(pid: int) -> int | None:
+    """multiprocessing's resource tracker among `pid`'s children, which trains nothing."""
+    for child in _children(pid):
+        if b"resource_tracker" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return child
+    return None
+
+
 def test_jobs_must_be_a_count():
     done = polarity("run", "--profile", "smoke", "--jobs", "0")
     assert done.returncode == 2

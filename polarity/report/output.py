@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import re
 from functools import cache
@@ -26,6 +25,7 @@ from polarity.files import (  # noqa: E402
     atomic_write_text,
     read_capped,
 )
+from polarity.processes import process_pool  # noqa: E402
 from polarity.report.base import FigureSpec, MissingData, TableSpec  # noqa: E402
 from polarity.report.scope import inputs_of  # noqa: E402
 from polarity.style import RC  # noqa: E402
@@ -131,9 +131,10 @@ def draw_all(drawings: list[tuple[FigureSpec, tuple]]) -> list[dict[str, bytes]]
     missing = [i for i, rendered in enumerate(found) if rendered is None]
     workers = min(len(missing), os.cpu_count() or 1, 4)
     if workers > 1:
-        # spawn: a fresh interpreter, whatever threads the building process has started.
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            drawn = pool.map(_draw_by_id, [(drawings[i][0].id, drawings[i][1]) for i in missing])
+        with process_pool(workers) as pool:
+            drawn = list(
+                pool.map(_draw_by_id, [(drawings[i][0].id, drawings[i][1]) for i in missing])
+            )
     else:
         drawn = [_draw(*drawings[i]) for i in missing]
     for i, rendered in zip(missing, drawn, strict=True):
