@@ -39,7 +39,7 @@ class Config:
 
 PROFILES = {
     "smoke": Config(updates=100, n_seeds=2),
-    "quick": Config(updates=200, n_seeds=3),
+    "quick": Config(updates=1000, n_seeds=3),
     "full": Config(),
 }
 

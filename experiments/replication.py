@@ -49,7 +49,7 @@ class Config:
 
 PROFILES = {
     "smoke": Config(answer_blocks=4, answer_orders=3, trials=3),
-    "quick": Config(answer_blocks=10, answer_orders=3, trials=20),
+    "quick": Config(answer_orders=3, trials=20),
     "full": Config(trials=100),
 }
 

@@ -45,7 +45,7 @@ PROFILES = {
         checkpoints=(50,),
         n_seeds=2,
     ),
-    "quick": Config(checkpoints=(50,), n_seeds=3),
+    "quick": Config(checkpoints=(50, 500), n_seeds=3),
     "full": Config(),
 }
 
