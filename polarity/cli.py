@@ -89,7 +89,8 @@ def _interrupted(signum, frame):
 def cmd_run(args) -> None:
     import experiments
     from polarity.backend import import_keras_quietly
-    from polarity.runner import check_backend, check_profile, default_jobs, run_experiments
+    from polarity.processes import default_workers
+    from polarity.runner import check_backend, check_profile, run_experiments
 
     check_profile(args.profile)
     names = args.experiment or list(experiments.NAMES)
@@ -101,7 +102,7 @@ def cmd_run(args) -> None:
     check_backend()
     import_keras_quietly()  # the experiments' modules import it: without its start-up chatter
     signal.signal(signal.SIGTERM, _interrupted)  # a stopped run stops its training processes
-    jobs = args.jobs or default_jobs()
+    jobs = args.jobs or default_workers()
     outcomes = run_experiments(
         names, args.profile, args.data_dir, _results_dir(args), args.force, jobs
     )

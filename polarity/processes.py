@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -28,6 +29,12 @@ import polarity
 from polarity import paths
 
 PR_SET_PDEATHSIG = 1
+
+
+def default_workers() -> int:
+    """One process per core, at most four: each holds its own copy of the data, of Keras or
+    of matplotlib."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 @contextmanager

@@ -111,12 +111,6 @@ def run_experiment(
     return outcome
 
 
-def default_jobs() -> int:
-    """One process per core, at most four: the experiments are small, and each process holds
-    its own copy of the data and of Keras."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 def run_experiments(
     names: list[str],
     profile: str,

@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -25,7 +24,7 @@ from polarity.files import (  # noqa: E402
     atomic_write_text,
     read_capped,
 )
-from polarity.processes import process_pool  # noqa: E402
+from polarity.processes import default_workers, process_pool  # noqa: E402
 from polarity.report.base import FigureSpec, MissingData, TableSpec  # noqa: E402
 from polarity.report.scope import inputs_of  # noqa: E402
 from polarity.style import RC  # noqa: E402
@@ -129,7 +128,7 @@ def draw_all(drawings: list[tuple[FigureSpec, tuple]]) -> list[dict[str, bytes]]
     keys = [figure_key(spec, inputs) for spec, inputs in drawings]
     found = [_cached(key) for key in keys]
     missing = [i for i, rendered in enumerate(found) if rendered is None]
-    workers = min(len(missing), os.cpu_count() or 1, 4)
+    workers = min(len(missing), default_workers())
     if workers > 1:
         with process_pool(workers) as pool:
             drawn = list(
