@@ -3,6 +3,7 @@ claims (polarity/report/), then the Jinja templates that word them (templates/).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -320,9 +321,17 @@ def decide(results: dict, results_dir: Path, citation: dict, env: jinja2.Environ
     return context, entries
 
 
+@functools.lru_cache(maxsize=8)
+def _shared_environment(templates_dir: Path) -> jinja2.Environment:
+    """One environment per templates folder for `build` and `judge`, kept inside this module
+    so that nothing can change it: compiling the section templates is most of what judging
+    the claims costs (a second), and Jinja compiles a template again when its file changes."""
+    return environment(templates_dir)
+
+
 def judge(results: dict, templates_dir: Path = paths.TEMPLATES) -> dict[str, dict]:
     """Every claim `results` support or refute, by id, with the sentence the article prints."""
-    env = environment(templates_dir)
+    env = _shared_environment(Path(templates_dir).resolve())
     context, _ = decide(results, paths.RESULTS_OF_RECORD, read_citation(), env)
     return context["claims"]
 
@@ -385,7 +394,7 @@ def build(
     report_dir = Path(report_dir)
     results = read_results(results_dir)
     citation = read_citation()
-    env = environment(templates_dir)
+    env = _shared_environment(Path(templates_dir).resolve())
     context, entries = decide(results, results_dir, citation, env)
     text = render_template(env, ARTICLE_TEMPLATE, context)  # also gives figures their captions
     text = size_table_columns(text)

@@ -14,6 +14,7 @@ current code without Keras.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -50,8 +51,15 @@ def _module_file(name: str) -> Path | None:
 
 def _imported_project_modules(path: Path, module: str) -> set[str]:
     """Project modules named by the import statements of one source file."""
+    return {n for n in _imported_names(path.read_bytes(), str(path), module) if _module_file(n)}
+
+
+# Parsing is most of what a cache key costs (the report checks ten keys for staleness at each
+# build), so parses are kept per source text: an edited file is a new key, parsed again.
+@functools.lru_cache(maxsize=256)
+def _imported_names(source: bytes, filename: str, module: str) -> frozenset[str]:
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in ast.walk(ast.parse(source, filename=filename)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -61,7 +69,7 @@ def _imported_project_modules(path: Path, module: str) -> set[str]:
                 base = f"{package}.{base}" if base else package
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names)
-    return {n for n in names if _module_file(n)}
+    return frozenset(names)
 
 
 def source_files(module: str) -> dict[str, Path]:
@@ -86,6 +94,7 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@functools.lru_cache(maxsize=256)
 def _without_profiles(source: bytes, path: Path) -> bytes:
     """The source less its top-level `PROFILES = ...` table, if it has one."""
     tree = ast.parse(source, filename=str(path))
