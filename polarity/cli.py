@@ -88,7 +88,7 @@ def _interrupted(signum, frame):
 
 def cmd_run(args) -> None:
     import experiments
-    from polarity.backend import import_keras_quietly
+    from polarity import data
     from polarity.processes import default_workers
     from polarity.runner import check_backend, check_profile, run_experiments
 
@@ -99,8 +99,8 @@ def cmd_run(args) -> None:
             experiments.load(name)
     if args.data_dir is not None:  # the explicit flag wins over a stale $POLARITY_DATA_DIR
         os.environ.pop("POLARITY_DATA_DIR", None)
+    data.candidate_dirs("mnist", args.data_dir)  # a named folder that is not there: one line, now
     check_backend()
-    import_keras_quietly()  # the experiments' modules import it: without its start-up chatter
     signal.signal(signal.SIGTERM, _interrupted)  # a stopped run stops its training processes
     jobs = args.jobs or default_workers()
     outcomes = run_experiments(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import experiments
 from polarity import PolarityError, paths
+from polarity.backend import import_keras_quietly
 from polarity.cache import cache_key, what_changed
 from polarity.files import folder_lock, remove_orphaned_temp_files
 from polarity.processes import process_pool
@@ -127,6 +128,9 @@ def run_experiments(
     with folder_lock(folder):
         for name in names:  # before anything trains: no run may half-replace a record
             check_replaceable(name, profile, folder, force)
+        # The experiments' modules import Keras: without its start-up chatter, and only once
+        # the folder is known to be usable (a refusal comes in a second, not after Keras).
+        import_keras_quietly()
         pending = []
         for name in names:
             config = asdict(experiments.load(name).PROFILES[profile])

@@ -59,6 +59,27 @@ def test_missing_data_folder_is_one_line(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("refused", ["data folder", "results folder"])
+def test_a_run_refused_for_its_folders_says_so_before_keras_loads(tmp_path, refused):
+    """A folder that cannot be used is one line at once, not after Keras's start-up."""
+    results, data_dir = tmp_path / "results", tmp_path / "nowhere"
+    argv = ["run", "--profile", "smoke", "--results", str(results)]
+    if refused == "data folder":
+        argv += ["--data-dir", str(data_dir)]
+    else:
+        results.write_text("a file where the results folder should be")
+    code = (
+        f"import sys; from polarity.cli import main; code = main({argv!r}); "
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules; sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.ROOT
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error:") and (str(data_dir) in line or str(results) in line)
+
+
 def test_debug_shows_the_traceback(tmp_path):
     done = polarity("--debug", "build", "--results", str(tmp_path))
     assert done.returncode != 0 and "Traceback" in done.stderr
