@@ -49,12 +49,64 @@ def test_the_second_build_of_a_figure_draws_nothing_and_gives_the_same_bytes(
 ):
     spec, inputs = one_figure
     first = draw_formats(spec, inputs)
-    assert sorted(p.suffix[1:] for p in cache_in.iterdir()) == sorted(FORMATS)
+    kept = [p for p in cache_in.iterdir() if p.name != ".drawing.lock"]
+    assert sorted(p.suffix[1:] for p in kept) == sorted(FORMATS)
 
     def no_drawing(*_):
         raise AssertionError("drew a figure whose files were kept")
 
     assert draw_formats(replace(spec, draw=no_drawing), inputs) == first
+
+
+DRAW_ONCE_AND_COUNT = """
+import sys, time
+from dataclasses import replace
+from pathlib import Path
+from polarity import paths
+from polarity.report import FIGURES
+from polarity.report.output import draw_all, figure_entries
+from polarity.results import read_results
+
+paths.BUILD = Path(sys.argv[1])
+entries = {s.id: (s, i) for s, i, _ in figure_entries(FIGURES, read_results(paths.RESULTS_OF_RECORD), None)}
+spec, inputs = entries["fig-mean-images"]
+
+def counted(*inputs):
+    with open(sys.argv[2], "a") as log:
+        log.write("drawn\\n")
+    time.sleep(1)  # a slow drawing, so that the other process asks while this one draws
+    return spec.draw(*inputs)
+
+Path(sys.argv[3]).touch()  # ready
+while not Path(sys.argv[4]).exists():
+    time.sleep(0.01)
+draw_all([(replace(spec, draw=counted), inputs)])
+"""
+
+
+def test_two_builds_at_once_draw_a_figure_once(tmp_path):
+    """Two processes that want the same uncached figure at the same moment: one draws it, the
+    other waits for it and reads the cache (before the lock, both drew)."""
+    import subprocess
+    import sys
+    import time
+
+    build, log, go = tmp_path / "build", tmp_path / "drawn.log", tmp_path / "go"
+    script = tmp_path / "draw.py"
+    script.write_text(DRAW_ONCE_AND_COUNT)
+    ready = [tmp_path / f"ready-{i}" for i in range(2)]
+    processes = [
+        subprocess.Popen([sys.executable, str(script), build, log, r, go], cwd=paths.ROOT)
+        for r in ready
+    ]
+    while not all(r.exists() for r in ready):
+        assert all(p.poll() is None for p in processes), "a drawing process ended early"
+        time.sleep(0.05)
+    go.touch()
+    assert [p.wait(timeout=120) for p in processes] == [0, 0]
+    assert log.read_text().splitlines() == ["drawn"]
+    kept = {p.suffix[1:] for p in (build / "figure-cache").iterdir() if p.suffix != ".lock"}
+    assert kept == set(FORMATS)
 
 
 def test_other_results_or_other_code_draw_again(one_figure, cache_in, monkeypatch):

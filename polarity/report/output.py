@@ -3,10 +3,13 @@ and tables as CSV. Nothing here knows a result's shape."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import hashlib
 import io
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -127,6 +130,33 @@ def draw_all(drawings: list[tuple[FigureSpec, tuple]]) -> list[dict[str, bytes]]
     spends most of its time drawing."""
     keys = [figure_key(spec, inputs) for spec, inputs in drawings]
     found = [_cached(key) for key in keys]
+    if None not in found:
+        return found
+    with _drawing_lock():  # another build drawing the same figures finishes first
+        found = [rendered or _cached(key) for rendered, key in zip(found, keys, strict=True)]
+        return _draw_missing(drawings, keys, found)
+
+
+@contextlib.contextmanager
+def _drawing_lock():
+    """One build at a time draws into the cache, so that two builds of the same results (two
+    test workers, a preview beside a build) draw each figure once, not each on half the cores.
+    Best effort, as the cache is: a lock that cannot be taken only costs time."""
+    lock = paths.BUILD / "figure-cache" / ".drawing.lock"
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
+def _draw_missing(drawings: list, keys: list[str], found: list) -> list[dict[str, bytes]]:
     missing = [i for i, rendered in enumerate(found) if rendered is None]
     workers = min(len(missing), default_workers())
     if workers > 1:
