@@ -68,7 +68,8 @@ from polarity.report.output import draw_all, figure_entries
 from polarity.results import read_results
 
 paths.BUILD = Path(sys.argv[1])
-entries = {s.id: (s, i) for s, i, _ in figure_entries(FIGURES, read_results(paths.RESULTS_OF_RECORD), None)}
+record = read_results(paths.RESULTS_OF_RECORD)
+entries = {s.id: (s, i) for s, i, _ in figure_entries(FIGURES, record, None)}
 spec, inputs = entries["fig-mean-images"]
 
 def counted(*inputs):
