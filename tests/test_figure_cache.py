@@ -128,17 +128,23 @@ def test_other_results_or_other_code_draw_again(one_figure, cache_in, monkeypatc
     assert calls == [1, 1]
 
 
-def test_the_drawing_code_digest_covers_every_module_of_the_package():
+@pytest.mark.parametrize(
+    "module, draws",
+    [("style.py", True), ("report/background.py", True), ("article.py", False)],
+)
+def test_the_drawing_code_digest_covers_the_modules_drawing_runs_and_no_other(module, draws):
+    """An edit of the house style or of a section's drawing code draws again; an edit of the
+    article's builder, which draws nothing, keeps the figures."""
     output_module._drawing_code_digest.cache_clear()
     digest = output_module._drawing_code_digest()
-    style = paths.ROOT / "polarity" / "style.py"
-    original = style.read_bytes()
+    source = paths.ROOT / "polarity" / module
+    original = source.read_bytes()
     try:
-        style.write_bytes(original + b"\n# an edit\n")
+        source.write_bytes(original + b"\n# an edit\n")
         output_module._drawing_code_digest.cache_clear()
-        assert output_module._drawing_code_digest() != digest
+        assert (output_module._drawing_code_digest() != digest) is draws
     finally:
-        style.write_bytes(original)
+        source.write_bytes(original)
         output_module._drawing_code_digest.cache_clear()
     assert output_module._drawing_code_digest() == digest
 

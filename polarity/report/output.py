@@ -73,14 +73,15 @@ _CACHED_FORMAT_LIMIT = 64 * 1024 * 1024
 
 @cache
 def _drawing_code_digest() -> str:
-    """Everything a drawing depends on besides its data: every module of the package (the
-    drawing code, its style and number formats, conservatively all of them) and the
-    versions of matplotlib and NumPy."""
+    """Everything a drawing depends on besides its data: this module and every project module
+    it imports, transitively (the drawing functions, their style and number formats; found
+    as a result's cache key finds them), and the versions of matplotlib and NumPy. An edit
+    elsewhere (the article's builder, the CLI) keeps the drawn figures."""
+    from polarity.cache import source_files
+
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(source.read_bytes() + b"\0")
+    for module, source in source_files(__name__).items():
+        digest.update(module.encode() + b"\0" + source.read_bytes() + b"\0")
     digest.update(f"matplotlib {matplotlib.__version__} numpy {np.__version__}".encode())
     return digest.hexdigest()
 
