@@ -181,25 +181,42 @@ def fallback_project(smoke_results, tmp_path_factory) -> SimpleNamespace:
 
 # Fixtures whose setup renders the smoke project (a minute for both renderers).
 RENDERED = {"smoke_project", "fallback_project"}
-
-# Under pytest-xdist (`make test`), every test of a rendered project runs on one worker, so
-# that the project is rendered once per renderer, not once per worker too. xdist's own
-# `xdist_group` cannot do it under pytest 9 (it renames node ids through an attribute pytest
-# no longer reads), so the workers list those tests in a file the controller names, and the
-# scheduler below, xdist's loadgroup with that list, sends them to one worker together.
-_rendered_list: Path | None = None  # the controller's file
+# Other costly module-scoped fixtures, one set-up per parameter (convnet ensembles trained
+# beside convnets trained alone: 15 to 25 s each).
+SHARED_BY_PARAMETER = {"both_ways"}
 
 
-def _rendered_ids() -> frozenset[str]:
-    return frozenset(_rendered_list.read_text().splitlines()) if _rendered_list else frozenset()
+def worker_group(item) -> str | None:
+    """The group of tests that must share a worker so that a costly fixture is set up once:
+    every test of a rendered project; the tests of one parameter of a SHARED_BY_PARAMETER
+    fixture. None: the test can run anywhere."""
+    if RENDERED & set(item.fixturenames):
+        return "rendered"
+    for name in sorted(SHARED_BY_PARAMETER & set(item.fixturenames)):
+        return f"{name}[{item.callspec.params[name]}]"
+    return None
+
+
+# Under pytest-xdist (`make test`), the tests of one group run on one worker, so that the
+# project is rendered once per renderer, not once per worker too. xdist's own `xdist_group`
+# cannot do it under pytest 9 (it renames node ids through an attribute pytest no longer
+# reads), so the workers list each test's group in a file the controller names, and the
+# scheduler below, xdist's loadgroup with that list, sends a group's tests to one worker.
+_groups_file: Path | None = None  # the controller's file
+
+
+def _groups() -> dict[str, str]:
+    if not _groups_file:
+        return {}
+    return dict(line.split("\t", 1)[::-1] for line in _groups_file.read_text().splitlines())
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
-    global _rendered_list
-    if _rendered_list is None:
-        _rendered_list = Path(tempfile.mkdtemp(prefix="polarity-xdist-")) / "rendered-tests"
-    node.workerinput["rendered_tests_file"] = str(_rendered_list)
+    global _groups_file
+    if _groups_file is None:
+        _groups_file = Path(tempfile.mkdtemp(prefix="polarity-xdist-")) / "worker-groups"
+    node.workerinput["worker_groups_file"] = str(_groups_file)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -208,26 +225,27 @@ def pytest_xdist_make_scheduler(config, log):
         return None
     from xdist.scheduler import LoadGroupScheduling
 
-    class RenderedTogether(LoadGroupScheduling):
-        rendered: frozenset[str] | None = None
+    class GroupedTogether(LoadGroupScheduling):
+        groups: dict[str, str] | None = None
 
         def _split_scope(self, nodeid: str) -> str:
-            if self.rendered is None:  # read once, after every worker has collected
-                self.rendered = _rendered_ids()
-            return "rendered" if nodeid in self.rendered else nodeid
+            if self.groups is None:  # read once, after every worker has collected
+                self.groups = _groups()
+            return self.groups.get(nodeid, nodeid)
 
-    return RenderedTogether(config, log)
+    return GroupedTogether(config, log)
 
 
 def pytest_unconfigure(config):
-    if _rendered_list is not None and not hasattr(config, "workerinput"):
-        shutil.rmtree(_rendered_list.parent, ignore_errors=True)
+    if _groups_file is not None and not hasattr(config, "workerinput"):
+        shutil.rmtree(_groups_file.parent, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):
-    listed = getattr(config, "workerinput", {}).get("rendered_tests_file")
+    listed = getattr(config, "workerinput", {}).get("worker_groups_file")
     if listed:
-        ids = [item.nodeid for item in items if RENDERED & set(item.fixturenames)]
+        grouped = [(worker_group(item), item.nodeid) for item in items]
         staging = Path(f"{listed}.{os.getpid()}")
-        staging.write_text("\n".join(ids))
+        # group TAB node id: a group name may hold anything but a tab or a newline
+        staging.write_text("\n".join(f"{group}\t{node}" for group, node in grouped if group))
         staging.replace(listed)  # every worker writes the same list; each write whole
