@@ -179,21 +179,33 @@ def fallback_project(smoke_results, tmp_path_factory) -> SimpleNamespace:
     return _render_smoke("fallback", smoke_results, tmp_path_factory)
 
 
-# Fixtures whose setup renders the smoke project (a minute for both renderers).
-RENDERED = {"smoke_project", "fallback_project"}
-# Other costly module-scoped fixtures, one set-up per parameter (convnet ensembles trained
-# beside convnets trained alone: 15 to 25 s each).
-SHARED_BY_PARAMETER = {"both_ways"}
+# Costly fixtures whose tests must share a worker, so that each is set up once, not once per
+# worker too: fixture -> group. A fixture of one test module is named "module.py::fixture".
+# A parametrised fixture's tests are grouped per parameter.
+SHARED_FIXTURES = {
+    # the smoke project rendered by both renderers (a minute)
+    "smoke_project": "rendered",
+    "fallback_project": "rendered",
+    "test_parity.py::both": "rendered",
+    # a fresh clone rendered by Quarto (50 s); the record rendered by the fallback (15 s)
+    "test_quarto_paths.py::rendered_clone": "rendered clone",
+    "test_reader.py::record": "record rendered for the reader",
+    "test_attacks.py::project": "record rendered for attacks",
+    # convnet ensembles trained beside convnets trained alone (15 to 25 s per variant)
+    "test_convnet_ensemble.py::both_ways": "convnet ensemble",
+}
 
 
 def worker_group(item) -> str | None:
-    """The group of tests that must share a worker so that a costly fixture is set up once:
-    every test of a rendered project; the tests of one parameter of a SHARED_BY_PARAMETER
-    fixture. None: the test can run anywhere."""
-    if RENDERED & set(item.fixturenames):
-        return "rendered"
-    for name in sorted(SHARED_BY_PARAMETER & set(item.fixturenames)):
-        return f"{name}[{item.callspec.params[name]}]"
+    """The group of tests `item` must share a worker with (SHARED_FIXTURES); None: it can
+    run anywhere."""
+    for name in item.fixturenames:
+        group = SHARED_FIXTURES.get(f"{item.path.name}::{name}") or SHARED_FIXTURES.get(name)
+        if group:
+            params = getattr(item, "callspec", None)
+            if params and name in params.params and group != "rendered":
+                return f"{group}[{params.params[name]}]"
+            return group
     return None
 
 
