@@ -155,6 +155,29 @@ def size_table_columns(markdown: str) -> str:
     return "\n".join(lines)
 
 
+_DEFINED_ID = re.compile(r"\{#((?:sec|fig|tbl)-[A-Za-z0-9-]+)")
+_CROSS_REFERENCE = re.compile(r"(?<![\w@])@((?:sec|fig|tbl)-[A-Za-z0-9-]*[A-Za-z0-9])")
+# "(@sec-x)", "(@tbl-x gives the intervals)": a pointer in brackets, which the sentence
+# reads the same without.
+_POINTER = re.compile(r" ?\(@((?:sec|fig|tbl)-[A-Za-z0-9-]*[A-Za-z0-9])\b[^()\n]*\)")
+
+
+def drop_pointers_to_absent_parts(markdown: str) -> str:
+    """A build from some of the results (`polarity run --experiment ...`) has only their
+    sections, figures and tables. A bracketed pointer to a part that is not there is
+    dropped; any other cross-reference to one is an error that names it, here at the build
+    rather than as a failed filter at the render."""
+    defined = set(_DEFINED_ID.findall(markdown))
+    markdown = _POINTER.sub(lambda m: m[0] if m[1] in defined else "", markdown)
+    absent = sorted(set(_CROSS_REFERENCE.findall(markdown)) - defined)
+    if absent:
+        raise TemplateError(
+            f"the article refers to @{absent[0]}, which these results do not produce; write "
+            "that reference in its template under the condition that produces it"
+        )
+    return markdown
+
+
 def render_template(env: jinja2.Environment, name: str, context: dict) -> str:
     """Render template `name`; errors name the template file, the line and its text."""
     try:
@@ -397,13 +420,13 @@ def build(
     env = _shared_environment(Path(templates_dir).resolve())
     context, entries = decide(results, results_dir, citation, env)
     text = render_template(env, ARTICLE_TEMPLATE, context)  # also gives figures their captions
-    text = size_table_columns(text)
     unplaced = [f["id"] for f in context["figures"].values() if "caption" not in f]
     if unplaced:
         raise TemplateError(
             f"figure {', '.join(unplaced)} is drawn but no template places it; add "
             '{% call figure("…") %}caption{% endcall %} to its section\'s template'
         )
+    text = size_table_columns(drop_pointers_to_absent_parts(text))
     with folder_lock(report_dir):
         staging = staging_folder(report_dir)  # removes a killed build's, never a live one's
         try:

@@ -65,6 +65,10 @@ def cause(output: str) -> str:
         chosen = own[0]
     else:
         chosen = next((line for line in lines if CAUSE.search(line)), lines[-1])
+    following = lines.index(chosen) + 1
+    if chosen.endswith(":") and following < len(lines):
+        # pandoc's "Error running filter x.lua:" gives the filter's message on the next line
+        chosen = f"{chosen} {lines[following]}"
     return chosen if len(chosen) <= MAX_CAUSE else chosen[: MAX_CAUSE - 1] + "…"
 
 

@@ -10,6 +10,7 @@ from polarity.article import (
     LONG_CELL,
     TemplateError,
     build,
+    drop_pointers_to_absent_parts,
     environment,
     render_template,
     size_table_columns,
@@ -89,6 +90,44 @@ def test_quarto_ids_are_not_jinja_comments(tmp_path):
         render_template(environment(tmp_path), "t.qmd.j2", {})
         == "# A {#sec-a}\n\n::: {#refs}\n:::\n"
     )
+
+
+def test_a_bracketed_pointer_to_an_absent_part_is_dropped_and_any_other_stops_the_build():
+    text = (
+        "# A {#sec-a}\n\nSee (@sec-a). Trails (@tbl-gap gives the intervals); learns (@sec-b):"
+        " then.\n\n: Caption {#tbl-t}\n\nIn @tbl-t (@tbl-t).\n"
+    )
+    assert drop_pointers_to_absent_parts(text) == (
+        "# A {#sec-a}\n\nSee (@sec-a). Trails; learns: then.\n\n: Caption {#tbl-t}\n\n"
+        "In @tbl-t (@tbl-t).\n"
+    )
+    with pytest.raises(TemplateError, match="refers to @sec-b, which these results do not"):
+        drop_pointers_to_absent_parts("# A {#sec-a}\n\nThe convnet of @sec-b (no dropout).")
+    # Citations and e-mail addresses are not cross-references.
+    assert drop_pointers_to_absent_parts("As [@lecun1998] and a@sec-x.org say.") == (
+        "As [@lecun1998] and a@sec-x.org say."
+    )
+
+
+RESULT_NAMES = sorted(p.stem for p in paths.RESULTS_OF_RECORD.glob("*.json"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kept", ["each alone", "all but each"])
+def test_a_build_from_some_of_the_results_refers_only_to_parts_it_has(tmp_path, kept):
+    """`polarity run --experiment X` leaves a folder with some results: their build has only
+    their sections, and no cross-reference to the others (which failed at the render, in
+    the filter, or stopped the build on a missing value before)."""
+    import shutil
+
+    for name in RESULT_NAMES:
+        chosen = [name] if kept == "each alone" else [n for n in RESULT_NAMES if n != name]
+        results = tmp_path / name / "results"
+        results.mkdir(parents=True)
+        for n in chosen:
+            shutil.copy2(paths.RESULTS_OF_RECORD / f"{n}.json", results)
+        built = build(results, tmp_path / name / "report")  # raises on a dangling reference
+        assert built.article.is_file(), name
 
 
 @pytest.mark.slow

@@ -619,6 +619,14 @@ def test_a_tool_error_is_reduced_to_its_cause():
     )
     assert cause(pandoc).endswith("(Read-only file system)")
     assert len(cause("error: " + "x" * 10_000)) <= 300
+    filter_failed = (
+        "Error running filter /x/crossref.lua:\n"
+        "/x/crossref.lua:94: cross-reference @sec-b points to no section\nstack traceback:\n"
+    )
+    assert cause(filter_failed) == (
+        "Error running filter /x/crossref.lua: /x/crossref.lua:94: cross-reference @sec-b "
+        "points to no section"
+    )
 
 
 def test_an_unwritable_results_folder_is_reported_before_training(tmp_path):
