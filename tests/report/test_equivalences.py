@@ -113,6 +113,23 @@ def test_a_mirror_no_further_apart_than_reordering_is_the_same_up_to_rounding(al
     assert "the same run up to rounding" in claim["statement"]
 
 
+def test_a_mirror_further_apart_than_reordering_everywhere_names_the_checkpoints(all_results):
+    """ "Beyond rounding at every checkpoint" covers only the checkpoints compared (two in the
+    quick profile, six in the record), so the sentence counts them and gives their range."""
+    control = all_results["equivalences"]["metrics"]["summation_order_control"]
+    modes = control["modes"]["batch_statistics"]
+    modes["max_abs_logit_difference"] = [
+        [x * 1e-6 for x in run] for run in modes["max_abs_logit_difference"]
+    ]
+    claim = evaluate(all_results)["mirror_drift_against_rounding"]
+    assert claim["verdict"] == "beyond_rounding" and not claim["holds"]
+    rows = claim["values"]["checkpoints"]
+    assert (
+        f"at each of the {len(rows)} checkpoints compared, from {rows[0]['updates']:,} to "
+        f"{rows[-1]['updates']:,} updates"
+    ) in claim["statement"]
+
+
 def test_results_without_the_control_are_refused(all_results, tmp_path):
     """The control is part of the experiment's contract: a result without it is rejected
     with a clear error, not read as if rounding had been measured."""

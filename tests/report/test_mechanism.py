@@ -75,6 +75,23 @@ def test_edge_claim_says_which_budgets_it_holds_for(all_results):
     assert not claim["holds"] and "does not bear the prediction out" in claim["statement"]
 
 
+def test_an_edge_tracked_at_every_budget_names_the_budgets_not_any_length(all_results):
+    """The verdict covers the budgets trained, so its sentence names them; "however long the
+    models trained" claimed more than a sweep of two or three budgets measures."""
+    claim = evaluate(all_results)["best_rate_tracks_the_edge"]
+    assert claim["verdict"] == "short_budget"  # the record: not after 5,000 updates
+    sweep = all_results["sweep"]["metrics"]
+    for entry in claim["values"]["checkpoints"]:  # every best rate on its edge's grid rate
+        for encoding, anchor in entry["largest_below_edge"].items():
+            sweep["best"][encoding][str(entry["updates"])]["learning_rate"] = anchor
+    claim = evaluate(all_results)["best_rate_tracks_the_edge"]
+    assert claim["verdict"] == "every_budget"
+    budgets = sweep["grid"]["checkpoints"]
+    listed = ", ".join(f"{u:,}" for u in budgets[:-1]) + f" and {budgets[-1]:,} updates"
+    assert f"at every budget it trained, {listed}" in claim["statement"]
+    assert "however long" not in claim["statement"].lower()
+
+
 def _at_best(sweep, encoding, k):
     import numpy as np
 
