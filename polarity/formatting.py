@@ -78,6 +78,12 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+def plural(n, noun: str) -> str:
+    """3, "seed" -> '3 seeds'; 1, "seed" -> '1 seed' (a count already formatted, too)."""
+    text = n if isinstance(n, str) else f"{n:,}"
+    return f"{text} {noun}" if text == "1" else f"{text} {noun}s"
+
+
 def seeds(values) -> str:
     """[0, 1000, 1001, ..., 1099] -> '0, 1000–1099'; an empty list -> 'none'."""
     runs: list[list[int]] = []
@@ -149,6 +155,7 @@ FILTERS = {
         ms,
         sci,
         count,
+        plural,
         seeds,
         md_escape,
         meta,

@@ -34,6 +34,10 @@ def test_number_formats():
     assert formatting.pvalue(0.0312) == "p\u00a0=\u00a00.031"
     assert formatting.seconds(184) == f"3{nbsp}min 4{nbsp}s"
     assert formatting.count(55000) == "55,000"
+    assert formatting.plural(1, "seed") == "1 seed"
+    assert formatting.plural(3, "seed") == "3 seeds"
+    assert formatting.plural("1,000", "seed") == "1,000 seeds"
+    assert formatting.plural(1000, "seed") == "1,000 seeds"
 
 
 def test_wide_tables_share_their_width_by_content_and_narrow_ones_are_left_alone():
