@@ -39,3 +39,9 @@ def test_fails_when_inverted_inputs_catch_up_at_ten_times_the_updates(all_result
         for n_seed, i_seed in zip(normal, inverted, strict=True):
             i_seed[j] = n_seed[i] + float(rng.normal(0, 0.005))
     assert not inverted_needs_more_updates(all_results).holds
+    # Worded as not shown, not as a finding that inverted inputs catch up.
+    from polarity.article import judge
+
+    statement = judge(all_results)["inverted_needs_more_updates"]["statement"]
+    assert "not shown" in statement and "does not show that they catch up" in statement
+    assert "do not always trail" not in statement

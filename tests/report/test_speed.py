@@ -42,6 +42,42 @@ def test_speed_claim_fails_when_a_seven_percent_slowdown_is_too_noisy_to_bound(a
     assert not evaluate(all_results)["zeros_buy_no_speed"]["holds"]
 
 
+def _speed_said(results, tmp_path) -> str:
+    """The built article's lines on speed per step: the answer box's and the section's lead."""
+    import json
+
+    from polarity.article import build
+
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "speed.json").write_text(json.dumps(results["speed"]))
+    text = build(folder, tmp_path / "report").article.read_text()
+    return " ".join(line for line in text.splitlines() if "speed" in line or "arithmetic" in line)
+
+
+@pytest.mark.parametrize("case", ["twice as slow", "too noisy"])
+def test_the_answer_says_steps_differ_only_where_the_timings_show_it(all_results, tmp_path, case):
+    """Not shown to cost the same is not shown to differ: the answer box and the section's
+    lead say the steps differ only where the ratio's interval leaves 1 out."""
+    encodings = _encodings(all_results)
+    if case == "twice as slow":
+        encodings["inverted"]["values"] = [2 * t for t in encodings["inverted"]["values"]]
+    else:
+        normal = encodings["normal"]["values"]
+        noise = [0.25, -0.2, 0.15, -0.1, 0.3, -0.25, 0.2, -0.15, 0.1, -0.3, 0.05, -0.05]
+        encodings["inverted"]["values"] = [t * (1 + e) for t, e in zip(normal, noise, strict=True)]
+    low, high = evaluate(all_results)["zeros_buy_no_speed"]["values"]["ratio_interval"]
+    said = _speed_said(all_results, tmp_path)
+    if case == "twice as slow":
+        assert low > 1
+        assert "Per step, yes: inverted steps cost more" in said
+        assert "training steps differ in cost" in said
+    else:
+        assert low < 1 < high
+        assert "Per step, these timings cannot tell" in said
+        assert "differ in cost" not in said.replace("neither to differ in cost", "")
+
+
 def test_two_outlying_rounds_do_not_decide_the_equivalence():
     """Ten rounds within 1 % and two rounds one encoding ran 40 % slower: the trimmed test
     sets those two aside and finds the steps equivalent; the rounds it set aside are named."""
