@@ -244,6 +244,7 @@ def running_statistics_break_the_mirror(results: dict) -> Claim:
             "accuracy": {e: accuracy[e]["mean"] for e in ("normal", "inverted")},
             "difference": accuracy["difference"]["mean"],
             "ci95": accuracy["difference"]["ci95"],
+            "n_pairs": accuracy["difference"]["n"],  # one seed: no interval to print
             "test_images": metrics["test_images"],
         },
     )

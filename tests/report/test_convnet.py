@@ -223,3 +223,29 @@ def test_the_margin_is_set_against_the_error_rate_and_the_seed_spread(record):
     assert adam["tightest_margin"] == pytest.approx(max(map(abs, adam["equivalence_interval"])))
     assert adam["tightest_margin"] < record["convnet"]["config"]["margin"]
     assert "on this one test set" in end["statement"]
+
+
+def test_the_curvature_s_spread_over_seeds_is_computed_and_left_out_for_one_seed(
+    all_results, tmp_path
+):
+    """The spread the seeds' initial weights cause is the largest ratio of a row's largest to
+    smallest eigenvalue over seeds (it was once a fixed "factor of two" that no result held);
+    with one seed there is no spread to state."""
+    import json
+
+    from polarity.article import build
+
+    def said(result, name):
+        folder = tmp_path / name / "results"
+        folder.mkdir(parents=True)
+        (folder / "convnet.json").write_text(json.dumps(result))
+        return " ".join(build(folder, tmp_path / name / "report").article.read_text().split())
+
+    result = all_results["convnet"]
+    rows = [x for e in result["metrics"]["curvature"]["lambda_max"].values() for x in e.values()]
+    spread = max(max(x["values"]) / min(x["values"]) for x in rows)
+    assert f"move it by up to a factor of {spread:.1f}." in said(result, "record")
+    for x in rows:
+        x["values"] = x["values"][:1]
+    result["metrics"]["curvature"]["seeds"] = result["metrics"]["curvature"]["seeds"][:1]
+    assert "move it by up to a factor" not in said(result, "one seed")
