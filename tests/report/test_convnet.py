@@ -249,3 +249,25 @@ def test_the_curvature_s_spread_over_seeds_is_computed_and_left_out_for_one_seed
         x["values"] = x["values"][:1]
     result["metrics"]["curvature"]["seeds"] = result["metrics"]["curvature"]["seeds"][:1]
     assert "move it by up to a factor" not in said(result, "one seed")
+
+
+def test_the_answer_figure_s_caption_names_the_optimisers_trained(all_results, tmp_path):
+    """The caption says "with Adam and with plain SGD" only where both were trained."""
+    import json
+
+    from polarity.article import build
+
+    def caption(results, name):
+        folder = tmp_path / name / "results"
+        folder.mkdir(parents=True)
+        for experiment, result in results.items():
+            (folder / f"{experiment}.json").write_text(json.dumps(result))
+        text = build(folder, tmp_path / name / "report").article.read_text()
+        return next(line for line in text.splitlines() if "Right, the Keras convnet" in line)
+
+    chosen = {k: all_results[k] for k in ("sweep", "optimum", "convnet", "conditioning")}
+    assert "Right, the Keras convnet with Adam and with plain SGD:" in caption(chosen, "both")
+    setups = chosen["convnet"]["metrics"]["setups"]
+    for name in [n for n, e in setups.items() if e["optimizer"] == "sgd"]:
+        del setups[name]
+    assert "Right, the Keras convnet with Adam:" in caption(chosen, "adam")
