@@ -260,8 +260,8 @@ def test_the_answer_figure_s_caption_names_the_optimisers_trained(all_results, t
     def caption(results, name):
         folder = tmp_path / name / "results"
         folder.mkdir(parents=True)
-        for experiment, result in results.items():
-            (folder / f"{experiment}.json").write_text(json.dumps(result))
+        for name_of, result in results.items():
+            (folder / f"{name_of}.json").write_text(json.dumps(result))
         text = build(folder, tmp_path / name / "report").article.read_text()
         return next(line for line in text.splitlines() if "Right, the Keras convnet" in line)
 
