@@ -180,8 +180,6 @@ def _train_in_processes(pending: list[tuple], jobs: int) -> Iterator[Outcome]:
 def _quiet_training() -> None:
     """A training process: Keras loads without its start-up chatter, and no progress bars,
     which from several processes at once would draw over one another."""
-    from polarity.backend import import_keras_quietly
-
     sys.stderr = _NotATerminal(sys.stderr)
     import_keras_quietly()
 

@@ -63,9 +63,13 @@ def _write_formats(rendered: dict[str, bytes], stem: Path) -> list[Path]:
 
 # Drawn figures are kept by what they are drawn from: drawing is four fifths of a build, and
 # a rebuild from the same results (a test, `make report-of-record`, the preview) draws nothing.
-def _cache_path(key: str, fmt: str) -> Path:
+def _cache_dir() -> Path:
     # paths.BUILD is read at each call: the CLI points it at the project it works on.
-    return paths.BUILD / "figure-cache" / f"{key}.{fmt}"
+    return paths.BUILD / "figure-cache"
+
+
+def _cache_path(key: str, fmt: str) -> Path:
+    return _cache_dir() / f"{key}.{fmt}"
 
 
 _CACHED_FORMAT_LIMIT = 64 * 1024 * 1024
@@ -143,7 +147,7 @@ def _drawing_lock():
     """One build at a time draws into the cache, so that two builds of the same results (two
     test workers, a preview beside a build) draw each figure once, not each on half the cores.
     Best effort, as the cache is: a lock that cannot be taken only costs time."""
-    lock = paths.BUILD / "figure-cache" / ".drawing.lock"
+    lock = _cache_dir() / ".drawing.lock"
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
         handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW)

@@ -1,10 +1,12 @@
 """The results of record, fresh for each test, which may change them to see a claim flip."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from polarity import paths
+from polarity.article import build
 from polarity.results import read_results
 
 
@@ -18,3 +20,13 @@ def results():
 def all_results():
     """Every result of record."""
     return read_results(paths.RESULTS_OF_RECORD)
+
+
+def built_article(results: dict, where: Path) -> str:
+    """The article `build` writes from `results` (experiment -> result), in a folder of
+    its own under `where`."""
+    folder = where / "results"
+    folder.mkdir(parents=True)
+    for experiment, result in results.items():
+        (folder / f"{experiment}.json").write_text(json.dumps(result))
+    return build(folder, where / "report").article.read_text()

@@ -9,6 +9,7 @@ import pytest
 from experiments import convnet as experiment
 from polarity import formatting, stats
 from polarity.article import judge
+from tests.report.conftest import built_article
 
 
 @pytest.fixture
@@ -231,15 +232,9 @@ def test_the_curvature_s_spread_over_seeds_is_computed_and_left_out_for_one_seed
     """The spread the seeds' initial weights cause is the largest ratio of a row's largest to
     smallest eigenvalue over seeds (it was once a fixed "factor of two" that no result held);
     with one seed there is no spread to state."""
-    import json
-
-    from polarity.article import build
 
     def said(result, name):
-        folder = tmp_path / name / "results"
-        folder.mkdir(parents=True)
-        (folder / "convnet.json").write_text(json.dumps(result))
-        return " ".join(build(folder, tmp_path / name / "report").article.read_text().split())
+        return " ".join(built_article({"convnet": result}, tmp_path / name).split())
 
     result = all_results["convnet"]
     rows = [x for e in result["metrics"]["curvature"]["lambda_max"].values() for x in e.values()]
@@ -253,16 +248,9 @@ def test_the_curvature_s_spread_over_seeds_is_computed_and_left_out_for_one_seed
 
 def test_the_answer_figure_s_caption_names_the_optimisers_trained(all_results, tmp_path):
     """The caption says "with Adam and with plain SGD" only where both were trained."""
-    import json
-
-    from polarity.article import build
 
     def caption(results, name):
-        folder = tmp_path / name / "results"
-        folder.mkdir(parents=True)
-        for name_of, result in results.items():
-            (folder / f"{name_of}.json").write_text(json.dumps(result))
-        text = build(folder, tmp_path / name / "report").article.read_text()
+        text = built_article(results, tmp_path / name)
         return next(line for line in text.splitlines() if "Right, the Keras convnet" in line)
 
     chosen = {k: all_results[k] for k in ("sweep", "optimum", "convnet", "conditioning")}

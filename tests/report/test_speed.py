@@ -6,6 +6,7 @@ import pytest
 from polarity.article import judge as evaluate
 from polarity.report.inference import trimmed_ratio_equivalence
 from polarity.report.speed import SPEED_MARGIN
+from tests.report.conftest import built_article
 
 
 def _encodings(all_results):
@@ -44,14 +45,7 @@ def test_speed_claim_fails_when_a_seven_percent_slowdown_is_too_noisy_to_bound(a
 
 def _speed_said(results, tmp_path) -> str:
     """The built article's lines on speed per step: the answer box's and the section's lead."""
-    import json
-
-    from polarity.article import build
-
-    folder = tmp_path / "results"
-    folder.mkdir()
-    (folder / "speed.json").write_text(json.dumps(results["speed"]))
-    text = build(folder, tmp_path / "report").article.read_text()
+    text = built_article({"speed": results["speed"]}, tmp_path)
     return " ".join(line for line in text.splitlines() if "speed" in line or "arithmetic" in line)
 
 
