@@ -128,25 +128,25 @@ def test_other_results_or_other_code_draw_again(one_figure, cache_in, monkeypatc
     assert calls == [1, 1]
 
 
-@pytest.mark.parametrize(
-    "module, draws",
-    [("style.py", True), ("report/background.py", True), ("article.py", False)],
-)
-def test_the_drawing_code_digest_covers_the_modules_drawing_runs_and_no_other(module, draws):
+def test_the_drawing_code_digest_covers_the_modules_drawing_runs_and_no_other():
     """An edit of the house style or of a section's drawing code draws again; an edit of the
-    article's builder, which draws nothing, keeps the figures."""
-    output_module._drawing_code_digest.cache_clear()
-    digest = output_module._drawing_code_digest()
-    source = paths.ROOT / "polarity" / module
-    original = source.read_bytes()
-    try:
-        source.write_bytes(original + b"\n# an edit\n")
+    article's builder, which draws nothing, keeps the figures. One test, the modules one
+    after another: the edits are to the checkout's files, which parallel workers must not
+    make at once (each would see the other's edit)."""
+    cases = [("style.py", True), ("report/background.py", True), ("article.py", False)]
+    for module, draws in cases:
         output_module._drawing_code_digest.cache_clear()
-        assert (output_module._drawing_code_digest() != digest) is draws
-    finally:
-        source.write_bytes(original)
-        output_module._drawing_code_digest.cache_clear()
-    assert output_module._drawing_code_digest() == digest
+        digest = output_module._drawing_code_digest()
+        source = paths.ROOT / "polarity" / module
+        original = source.read_bytes()
+        try:
+            source.write_bytes(original + b"\n# an edit\n")
+            output_module._drawing_code_digest.cache_clear()
+            assert (output_module._drawing_code_digest() != digest) is draws, module
+        finally:
+            source.write_bytes(original)
+            output_module._drawing_code_digest.cache_clear()
+        assert output_module._drawing_code_digest() == digest, module
 
 
 @pytest.mark.parametrize("damage", ["missing format", "folder", "fifo", "unwritable"])
