@@ -46,8 +46,8 @@ import keras
 import numpy as np
 
 from polarity import data, stats
-from polarity.backend import fit_in_order
 from polarity.models import mnist_convnet
+from polarity.programs import SharedPrograms
 from polarity.progress import progress_bar
 from polarity.training import tutorial_batches
 
@@ -161,37 +161,72 @@ def agreement(reference: np.ndarray, other: np.ndarray, labels: np.ndarray) -> d
     }
 
 
-def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, rows: np.ndarray, config: Config) -> None:
-    fit_in_order(model, x[rows.reshape(-1)], y[rows.reshape(-1)], config.batch_size)
+# The architectures trained here, each traced once however many models of it train
+# (polarity.programs): the perceptron, and convnets by (padding, batch_norm, dtype).
+PERCEPTRON = "perceptron"
 
 
-def trained(model: keras.Model, x, y, batches, config: Config) -> keras.Model:
-    fit(compiled(model, config), x, y, batches, config)
+def convnet(padding: str, batch_norm: bool = False, dtype: str = "float32") -> tuple:
+    return (padding, batch_norm, dtype)
+
+
+def architectures(config: Config) -> SharedPrograms:
+    """The programs of every architecture `run` trains, built before anything is seeded."""
+
+    def build(key):
+        if key == PERCEPTRON:
+            return perceptron(config)
+        padding, batch_norm, dtype = key
+        return mnist_convnet(padding, batch_norm=batch_norm, dtype=dtype)
+
+    programs = SharedPrograms(build, lambda model: compiled(model, config))
+    float32 = [convnet(p, bn) for p, bn in (("valid", False), ("same", False), ("valid", True))]
+    float64 = [convnet("valid", bn, "float64") for bn in PAIRS.values()]
+    programs.prepare(PERCEPTRON, *float32, *float64)
+    return programs
+
+
+def fit(programs, key, model, x: np.ndarray, y: np.ndarray, rows: np.ndarray, config) -> None:
+    programs.fit(key, model, x[rows.reshape(-1)], y[rows.reshape(-1)], config.batch_size)
+
+
+def trained(programs, key, model: keras.Model, x, y, batches, config: Config) -> keras.Model:
+    fit(programs, key, model, x, y, batches, config)
     return model
 
 
-def absorption(config: Config, x: dict, y_train, y_test, seed: int, advance) -> dict:
+def absorption(config: Config, programs, x: dict, y_train, y_test, seed: int, advance) -> dict:
     """Train on normal images, absorb the inversion into the first layer, compare logits on
     the test set: normal images through the trained model against inverted images through
     the rewritten one."""
     batches = tutorial_batches(len(y_train), config.batch_size, config.updates, seed)
     cases = {
-        # case: (architecture trained on normal images, architecture given inverted images)
-        "dense": (lambda: perceptron(config), lambda: perceptron(config)),
-        "conv_valid": (lambda: mnist_convnet("valid"), lambda: mnist_convnet("valid")),
-        "conv_same_zero_padding": (lambda: mnist_convnet("same"), lambda: mnist_convnet("same")),
+        # case: (architecture trained on normal images, its program, architecture given
+        # inverted images)
+        "dense": (lambda: perceptron(config), PERCEPTRON, lambda: perceptron(config)),
+        "conv_valid": (
+            lambda: mnist_convnet("valid"),
+            convnet("valid"),
+            lambda: mnist_convnet("valid"),
+        ),
+        "conv_same_zero_padding": (
+            lambda: mnist_convnet("same"),
+            convnet("same"),
+            lambda: mnist_convnet("same"),
+        ),
         "conv_same_background_padding": (
             lambda: mnist_convnet("same"),
+            convnet("same"),
             lambda: mnist_convnet("same", pad_value=1.0),
         ),
     }
     results, trained_same = {}, None
-    for case, (build_normal, build_inverted) in cases.items():
+    for case, (build_normal, key, build_inverted) in cases.items():
         if case == "conv_same_background_padding":
             model = trained_same  # the same trained network as zero padding, padded differently
         else:
             keras.utils.set_random_seed(seed)
-            model = trained(build_normal(), x["normal"], y_train, batches, config)
+            model = trained(programs, key, build_normal(), x["normal"], y_train, batches, config)
             advance(config.updates)
             trained_same = model
         rewritten = build_inverted()
@@ -211,6 +246,7 @@ def compared_at(config: Config) -> list[int]:
 
 def mirrored_pair(
     config: Config,
+    programs: SharedPrograms,
     batch_norm: bool,
     x: dict,
     y_train,
@@ -223,16 +259,17 @@ def mirrored_pair(
     """Train a network on normal images and its mirror (first kernel negated) on inverted
     images with the same batches; compare them after each of `checkpoints` updates."""
     keras.utils.set_random_seed(seed)
-    normal = compiled(mnist_convnet("valid", batch_norm=batch_norm, dtype=dtype), config)
-    inverted = compiled(mnist_convnet("valid", batch_norm=batch_norm, dtype=dtype), config)
+    key = convnet("valid", batch_norm, dtype)
+    normal = mnist_convnet("valid", batch_norm=batch_norm, dtype=dtype)
+    inverted = mnist_convnet("valid", batch_norm=batch_norm, dtype=dtype)
     inverted.set_weights(mirrored(normal.get_weights()))
     x = {name: images.astype(dtype) for name, images in x.items()}
     batches = tutorial_batches(len(y_train), config.batch_size, checkpoints[-1], seed)
     compared = []
     for start, end in zip([0, *checkpoints], checkpoints, strict=False):
         block = batches[start:end]
-        fit(normal, x["normal"], y_train, block, config)
-        fit(inverted, x["inverted"], y_train, block, config)
+        fit(programs, key, normal, x["normal"], y_train, block, config)
+        fit(programs, key, inverted, x["inverted"], y_train, block, config)
         advance(2 * len(block))
         checkpoint = {
             "running_statistics": agreement(
@@ -259,13 +296,16 @@ def mirrored_pair(
     }
 
 
-def reordered_pair(config: Config, x: dict, y_train, y_test, seed: int, advance, checkpoints):
+def reordered_pair(
+    config: Config, programs, x: dict, y_train, y_test, seed: int, advance, checkpoints
+):
     """The control: a batch-normalised network and its copy trained on normal images with
     the same batches, each batch's images in another order (the same sums, summed in
     another order); compared after each of `checkpoints` updates as `mirrored_pair` does."""
     keras.utils.set_random_seed(seed)
-    first = compiled(mnist_convnet("valid", batch_norm=True), config)
-    second = compiled(mnist_convnet("valid", batch_norm=True), config)
+    key = convnet("valid", batch_norm=True)
+    first = mnist_convnet("valid", batch_norm=True)
+    second = mnist_convnet("valid", batch_norm=True)
     second.set_weights(first.get_weights())
     batches = tutorial_batches(len(y_train), config.batch_size, checkpoints[-1], seed)
     # Each batch keeps its images; only their order within the batch changes.
@@ -274,8 +314,8 @@ def reordered_pair(config: Config, x: dict, y_train, y_test, seed: int, advance,
     chunk = config.statistics_batch
     compared = []
     for start, end in zip([0, *checkpoints], checkpoints, strict=False):
-        fit(first, x["normal"], y_train, batches[start:end], config)
-        fit(second, x["normal"], y_train, shuffled[start:end], config)
+        fit(programs, key, first, x["normal"], y_train, batches[start:end], config)
+        fit(programs, key, second, x["normal"], y_train, shuffled[start:end], config)
         advance(2 * (end - start))
         compared.append(
             {
@@ -352,12 +392,14 @@ def run(config: Config, data_dir=None) -> dict:
     updates = compared_at(config)
     total = config.updates * (3 + 2 * (len(PAIRS) + 1) * len(seeds))
     total += 2 * len(PAIRS) * config.float64_updates
+    # Built first: every seeded part below sets its seed again, so these draws change none.
+    programs = architectures(config)
     with progress_bar("equivalences", total) as advance:
-        absorbed_results = absorption(config, x, y_train, y_test, seeds[0], advance)
+        absorbed_results = absorption(config, programs, x, y_train, y_test, seeds[0], advance)
 
         def pair(batch_norm, seed, checkpoints, dtype="float32"):
             return mirrored_pair(
-                config, batch_norm, x, y_train, y_test, seed, advance, checkpoints, dtype
+                config, programs, batch_norm, x, y_train, y_test, seed, advance, checkpoints, dtype
             )
 
         pairs = {
@@ -365,7 +407,10 @@ def run(config: Config, data_dir=None) -> dict:
             for name, batch_norm in PAIRS.items()
         }
         control = summarise_control(
-            [reordered_pair(config, x, y_train, y_test, s, advance, updates) for s in seeds],
+            [
+                reordered_pair(config, programs, x, y_train, y_test, s, advance, updates)
+                for s in seeds
+            ],
             updates,
         )
         brief = [config.float64_updates]
