@@ -22,6 +22,11 @@ from polarity import data, paths
 DATA_ROOT = Path(os.environ.get("POLARITY_DATA_DIR") or paths.SHARED_DATA)
 MNIST_DIR = DATA_ROOT / "mnist"
 
+# One figure cache for every project the suite builds, this checkout, its throwaway copies and
+# clones, and the builds their Quarto runs: each would otherwise draw the same figures cold.
+# Kept between sessions like the smoke runs; a test of the cache itself sets its own.
+os.environ.setdefault("POLARITY_FIGURE_CACHE", str(paths.BUILD / "test-cache" / "figures"))
+
 
 class NetworkBlocked(RuntimeError):
     pass

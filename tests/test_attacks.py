@@ -1085,8 +1085,9 @@ def test_a_hostile_citation_renders_as_plain_text_under_real_quarto(tmp_path):
     (root / "report" / "results").mkdir()
     shutil.copy2(paths.RESULTS_OF_RECORD / "replication.json", root / "report" / "results")
     (root / "CITATION.cff").write_text(HOSTILE_CITATION)
+    # The project's own figure cache, empty: the figures are drawn under pre-render.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "POLARITY_FIGURE_CACHE"},
         "POLARITY_PROJECT": str(root),
         "POLARITY_PYTHON": sys.executable,
         "PYTHONSAFEPATH": "1",  # the project's polarity/ (filters) must not shadow the package

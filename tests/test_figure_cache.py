@@ -29,6 +29,7 @@ def one_figure():
 
 @pytest.fixture
 def cache_in(tmp_path, monkeypatch):
+    monkeypatch.delenv("POLARITY_FIGURE_CACHE", raising=False)  # the suite shares one
     monkeypatch.setattr(paths, "BUILD", tmp_path / "build")
     return tmp_path / "build" / "figure-cache"
 
@@ -85,12 +86,14 @@ draw_all([(replace(spec, draw=counted), inputs)])
 """
 
 
-def test_two_builds_at_once_draw_a_figure_once(tmp_path):
+def test_two_builds_at_once_draw_a_figure_once(tmp_path, monkeypatch):
     """Two processes that want the same uncached figure at the same moment: one draws it, the
     other waits for it and reads the cache (before the lock, both drew)."""
     import subprocess
     import sys
     import time
+
+    monkeypatch.delenv("POLARITY_FIGURE_CACHE", raising=False)  # each its project's cache
 
     build, log, go = tmp_path / "build", tmp_path / "drawn.log", tmp_path / "go"
     script = tmp_path / "draw.py"
@@ -108,6 +111,22 @@ def test_two_builds_at_once_draw_a_figure_once(tmp_path):
     assert log.read_text().splitlines() == ["drawn"]
     kept = {p.suffix[1:] for p in (build / "figure-cache").iterdir() if p.suffix != ".lock"}
     assert kept == set(FORMATS)
+
+
+def test_a_shared_cache_folder_serves_another_project(one_figure, cache_in, monkeypatch, tmp_path):
+    """$POLARITY_FIGURE_CACHE: what one project drew, a build in another folder reuses."""
+    spec, inputs = one_figure
+    shared = tmp_path / "shared cache"
+    monkeypatch.setenv("POLARITY_FIGURE_CACHE", str(shared))
+    first = draw_formats(spec, inputs)
+    monkeypatch.setattr(paths, "BUILD", tmp_path / "another project" / "build")
+
+    def no_drawing(*_):
+        raise AssertionError("drew a figure the shared cache kept")
+
+    assert draw_formats(replace(spec, draw=no_drawing), inputs) == first
+    assert {p.suffix[1:] for p in shared.iterdir() if p.suffix != ".lock"} == set(FORMATS)
+    assert not cache_in.exists() and not (tmp_path / "another project").exists()
 
 
 def test_other_results_or_other_code_draw_again(one_figure, cache_in, monkeypatch):

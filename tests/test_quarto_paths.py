@@ -41,6 +41,10 @@ def user_env() -> dict:
     """A user's shell: no variables of ours or Quarto's, and no virtual environment on PATH
     (Quarto runs the pre-render script with `python3` from PATH)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARTO_", "POLARITY_"))}
+    # But the suite's figure cache (conftest): figures are drawn from the same results by the
+    # same code in every project, and cold drawing under pre-render has a test of its own
+    # (test_attacks.py, the hostile citation under real Quarto).
+    env["POLARITY_FIGURE_CACHE"] = os.environ["POLARITY_FIGURE_CACHE"]
     env.pop("VIRTUAL_ENV", None)
     venv_bin = str(Path(sys.prefix) / "bin")
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != venv_bin)

@@ -63,9 +63,13 @@ def _write_formats(rendered: dict[str, bytes], stem: Path) -> list[Path]:
 
 # Drawn figures are kept by what they are drawn from: drawing is four fifths of a build, and
 # a rebuild from the same results (a test, `make report-of-record`, the preview) draws nothing.
+# $POLARITY_FIGURE_CACHE names a folder that several projects share (clones and copies of the
+# project in the tests, CI's kept caches); the key holds everything a figure is drawn from,
+# so sharing is safe.
 def _cache_dir() -> Path:
+    shared = os.environ.get("POLARITY_FIGURE_CACHE")
     # paths.BUILD is read at each call: the CLI points it at the project it works on.
-    return paths.BUILD / "figure-cache"
+    return Path(shared) if shared else paths.BUILD / "figure-cache"
 
 
 def _cache_path(key: str, fmt: str) -> Path:
