@@ -89,6 +89,9 @@ def render_with_quarto(project_dir: Path, results_dir: Path | None) -> Rendered:
         **os.environ,
         "POLARITY_RESULTS_DIR": str(Path(results_dir).resolve()),
         "POLARITY_PYTHON": sys.executable,
+        # Pre-render keeps a finished build from these results that nothing changed since
+        # (report/prerender.py): `polarity report` has just built it.
+        "POLARITY_SOURCES_BUILT": "1",
     }
     with folder_lock(Path(project_dir) / "_site"):
         _run([quarto_path(), "render", str(project_dir)], "quarto render", env=env)

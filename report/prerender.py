@@ -11,10 +11,16 @@ render`): then the sources are always rebuilt. An incremental render or `quarto 
 leaves it unset: then they are rebuilt only when report/index.qmd is missing or older than
 something it is built from (results, templates, the report code, CITATION.cff, the
 bibliography), so a preview does not redraw every figure when nothing changed.
+
+`polarity render` (and `polarity report`) builds before it calls Quarto, and says so with
+POLARITY_SOURCES_BUILT=1: then a finished build from the same results that nothing has
+changed since is kept, not built a second time.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -47,10 +53,28 @@ def up_to_date(results_dir: Path) -> bool:
     return article.is_file() and article.stat().st_mtime >= newest_input(results_dir)
 
 
+def built_from(results_dir: Path) -> bool:
+    """Whether report/ holds a finished build from `results_dir` (the build's marker, as
+    polarity.article writes it, names the folder and the article's digest)."""
+    report = project / "report"
+    try:
+        marker = json.loads((report / ".polarity-build.json").read_text(encoding="utf-8"))
+        article = hashlib.sha256((report / "index.qmd").read_bytes()).hexdigest()
+        return marker["results_dir"] == os.fsdecode(results_dir.resolve()) and (
+            marker["index_sha256"] == article
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def main() -> int:
     results_dir = Path(os.environ.get("POLARITY_RESULTS_DIR") or project / "report" / "results")
     if not os.environ.get("QUARTO_PROJECT_RENDER_ALL") and up_to_date(results_dir):
         print("pre-render: incremental render and nothing changed; keeping the built sources")
+        return 0
+    just_built = os.environ.get("POLARITY_SOURCES_BUILT") == "1" and built_from(results_dir)
+    if just_built and up_to_date(results_dir):
+        print("pre-render: polarity built these sources just now; keeping them")
         return 0
     found = venv_python(project)
     python = os.environ.get("POLARITY_PYTHON") or (str(found) if found else sys.executable)

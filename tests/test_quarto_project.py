@@ -3,6 +3,7 @@ Where `quarto` is on PATH the smoke project is rendered by Quarto itself as well
 fallback, so the browser, PDF and parity tests check both; `.ci/run` builds Quarto and sets
 POLARITY_REQUIRE_QUARTO=1, so there a missing or broken Quarto fails."""
 
+import json
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -125,6 +127,45 @@ def test_prerender_builds_on_a_full_render_and_skips_unchanged_incremental_ones(
     later = future + 60
     os.utime(template, (later, later))  # an edited template: the incremental render rebuilds
     assert _prerender(root, env).returncode == 0 and "polarity build" in log.read_text()
+
+
+def test_prerender_keeps_what_polarity_render_has_just_built_and_nothing_else(prerender_project):
+    """Under `polarity render` (POLARITY_SOURCES_BUILT=1) a full render keeps a finished build
+    from the same results that nothing changed since; any other build is built again."""
+    import hashlib
+
+    root, log, env = prerender_project
+    report, results = root / "report", root / "report" / "results"
+    article = report / "index.qmd"
+    article.write_text("built\n")
+    future = time.time() + 60
+    os.utime(article, (future, future))
+
+    def marker(results_dir: Path, digest: str) -> None:
+        record = {"results_dir": os.fsdecode(results_dir.resolve()), "index_sha256": digest}
+        (report / ".polarity-build.json").write_text(json.dumps(record))
+
+    def builds(**extra) -> bool:
+        run = {**env, "QUARTO_PROJECT_RENDER_ALL": "1", "POLARITY_SOURCES_BUILT": "1", **extra}
+        done = _prerender(root, run)
+        assert done.returncode == 0, done.stderr
+        built = log.exists() and "polarity build" in log.read_text()
+        log.unlink(missing_ok=True)
+        return built
+
+    digest = hashlib.sha256(article.read_bytes()).hexdigest()
+    marker(results, digest)
+    assert not builds()  # built from these results just now: kept
+    assert builds(POLARITY_SOURCES_BUILT="")  # a plain `quarto render` builds
+    other = root / "other-results"
+    other.mkdir()
+    assert builds(POLARITY_RESULTS_DIR=str(other))  # from other results
+    marker(results, "0" * 64)
+    assert builds()  # the article is not the build's (an interrupted build)
+    marker(results, digest)
+    later = future + 60
+    os.utime(results / "replication.json", (later, later))
+    assert builds()  # a result changed since
 
 
 def test_prerender_is_not_fooled_by_a_polarity_folder_in_the_working_folder(tmp_path):
