@@ -407,16 +407,12 @@ def _swap_in(staging: Path, report_dir: Path) -> None:
             os.replace(staging / name, report_dir / name)
 
 
-def build(
-    results_dir: Path = paths.RESULTS_OF_RECORD,
-    report_dir: Path = paths.REPORT,
-    templates_dir: Path = paths.TEMPLATES,
-) -> Built:
-    """Turn the results in `results_dir` into figures, claims.json and index.qmd in
-    `report_dir`: all of them, built in a staging folder and swapped in, or none."""
-    report_dir = Path(report_dir)
+def compose(
+    results_dir: Path, citation: dict, templates_dir: Path = paths.TEMPLATES
+) -> tuple[str, dict, list]:
+    """What a build decides and writes, before anything is drawn or written: the article's
+    text (index.qmd), the context the templates saw, and the figures to draw."""
     results = read_results(results_dir)
-    citation = read_citation()
     env = _shared_environment(Path(templates_dir).resolve())
     context, entries = decide(results, results_dir, citation, env)
     text = render_template(env, ARTICLE_TEMPLATE, context)  # also gives figures their captions
@@ -426,7 +422,19 @@ def build(
             f"figure {', '.join(unplaced)} is drawn but no template places it; add "
             '{% call figure("…") %}caption{% endcall %} to its section\'s template'
         )
-    text = size_table_columns(drop_pointers_to_absent_parts(text))
+    return size_table_columns(drop_pointers_to_absent_parts(text)), context, entries
+
+
+def build(
+    results_dir: Path = paths.RESULTS_OF_RECORD,
+    report_dir: Path = paths.REPORT,
+    templates_dir: Path = paths.TEMPLATES,
+) -> Built:
+    """Turn the results in `results_dir` into figures, claims.json and index.qmd in
+    `report_dir`: all of them, built in a staging folder and swapped in, or none."""
+    report_dir = Path(report_dir)
+    citation = read_citation()
+    text, context, entries = compose(results_dir, citation, templates_dir)
     with folder_lock(report_dir):
         staging = staging_folder(report_dir)  # removes a killed build's, never a live one's
         try:

@@ -9,6 +9,8 @@ from polarity.backend import fit_in_order
 from polarity.programs import SharedPrograms
 from polarity.training import tutorial_batches
 
+pytestmark = pytest.mark.slow  # trains small convnets
+
 
 def small_net(filters: int = 4) -> keras.Model:
     # A convolution, and batch normalisation for variables that are not trained but change.

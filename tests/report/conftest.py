@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from polarity import paths
-from polarity.article import build
+from polarity.article import compose, read_citation
 from polarity.results import read_results
 
 
@@ -23,10 +23,11 @@ def all_results():
 
 
 def built_article(results: dict, where: Path) -> str:
-    """The article `build` writes from `results` (experiment -> result), in a folder of
-    its own under `where`."""
+    """The article `build` would write from `results` (experiment -> result), the results
+    in a folder of their own under `where`; its figures are not drawn (article.compose)."""
     folder = where / "results"
     folder.mkdir(parents=True)
     for experiment, result in results.items():
         (folder / f"{experiment}.json").write_text(json.dumps(result))
-    return build(folder, where / "report").article.read_text()
+    text, _, _ = compose(folder, read_citation())
+    return text
