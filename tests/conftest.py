@@ -9,6 +9,8 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -115,13 +117,10 @@ def quarto_or_skip() -> str:
 SMOKE_CACHE = paths.BUILD / "test-cache" / "smoke"
 
 
-@pytest.fixture(scope="session")
-def smoke_results(tmp_path_factory) -> Path:
-    """The smoke profile's results, shared by every test that needs results. The runs are kept
-    in build/test-cache/smoke and reused by the runner's own cache check, so a later session
-    trains again only what a change of code, data or settings made stale. One session at a
-    time fills the cache (a second waits on its lock, not fails); each session then works on a
-    copy of its own, so that no test can spoil the cache."""
+def fill_smoke_cache(copy_to: Path | None = None) -> None:
+    """Train whatever of the smoke profile is stale into SMOKE_CACHE (nothing, when all of it
+    is current), then copy the runs into `copy_to`; under the cache's lock, so one session
+    or process at a time fills it and nobody copies a half-filled cache."""
     import experiments
     from polarity.runner import run_experiment
 
@@ -130,10 +129,50 @@ def smoke_results(tmp_path_factory) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for name in experiments.NAMES:
             run_experiment(name, "smoke", data_dir=DATA_ROOT, results_dir=SMOKE_CACHE)
-        results = tmp_path_factory.mktemp("smoke") / "results"
-        results.mkdir()
-        for name in experiments.NAMES:
-            shutil.copy2(SMOKE_CACHE / f"{name}.json", results / f"{name}.json")
+        if copy_to is not None:
+            copy_to.mkdir(parents=True)
+            for name in experiments.NAMES:
+                shutil.copy2(SMOKE_CACHE / f"{name}.json", copy_to / f"{name}.json")
+
+
+# The smoke runs take a minute or two when the cache is cold (CI, a fresh clone). Trained by
+# the first test that needs them, they would keep its worker busy while the other worker
+# reached a test that needs them too and waited, idle. So as soon as the tests are collected,
+# one process (the first worker, or pytest itself without xdist) starts filling the cache in
+# the background; the fixture below then takes the lock after it and finds the runs current.
+_background_fill: subprocess.Popen | None = None
+
+
+def _start_background_fill(config, items) -> None:
+    global _background_fill
+    first = getattr(config, "workerinput", {}).get("workerid", "gw0") == "gw0"
+    needed = any("smoke_results" in item.fixturenames for item in items)
+    if not first or not needed or config.option.collectonly:
+        return
+    _background_fill = subprocess.Popen(
+        [sys.executable, "-c", "from tests.conftest import fill_smoke_cache as f; f()"],
+        cwd=paths.ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop_background_fill() -> None:
+    """An interrupted session stops the fill too; the runner's writes are whole or absent."""
+    if _background_fill is not None and _background_fill.poll() is None:
+        _background_fill.terminate()
+        _background_fill.wait()
+
+
+@pytest.fixture(scope="session")
+def smoke_results(tmp_path_factory) -> Path:
+    """The smoke profile's results, shared by every test that needs results. The runs are kept
+    in build/test-cache/smoke and reused by the runner's own cache check, so a later session
+    trains again only what a change of code, data or settings made stale. One session at a
+    time fills the cache (a second waits on its lock, not fails); each session then works on a
+    copy of its own, so that no test can spoil the cache."""
+    results = tmp_path_factory.mktemp("smoke") / "results"
+    fill_smoke_cache(copy_to=results)  # after the background fill, if one runs
     return results
 
 
@@ -254,11 +293,14 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_unconfigure(config):
+    _stop_background_fill()
     if _groups_file is not None and not hasattr(config, "workerinput"):
         shutil.rmtree(_groups_file.parent, ignore_errors=True)
 
 
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected what will not run
 def pytest_collection_modifyitems(config, items):
+    _start_background_fill(config, items)
     listed = getattr(config, "workerinput", {}).get("worker_groups_file")
     if listed:
         grouped = [(worker_group(item), item.nodeid) for item in items]
