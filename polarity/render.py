@@ -90,7 +90,8 @@ def render_with_quarto(project_dir: Path, results_dir: Path | None) -> Rendered:
         "POLARITY_RESULTS_DIR": str(Path(results_dir).resolve()),
         "POLARITY_PYTHON": sys.executable,
         # Pre-render keeps a finished build from these results that nothing changed since
-        # (report/prerender.py): `polarity report` has just built it.
+        # (report/prerender.py), which `polarity report` and `make report-of-record` have
+        # just made; a plain `quarto render` always builds.
         "POLARITY_SOURCES_BUILT": "1",
     }
     with folder_lock(Path(project_dir) / "_site"):

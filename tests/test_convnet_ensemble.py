@@ -99,8 +99,8 @@ def test_member_accuracy_equals_training_alone(both_ways, mnist):
     together = ensemble.accuracy(images, labels)
     for m, model in enumerate(singles):
         x = float64_encode(images, ENCODINGS[m])
-        # The model called on the images, as `predict` calls it batch by batch, without
-        # tracing a predict function for each of the four models.
+        # The model called on all the images at once: `predict` would call it batch by
+        # batch through a predict function traced for each of the four models.
         logits = keras.ops.convert_to_numpy(model(x, training=False))
         single = np.mean(logits.argmax(-1) == labels)
         # Equal, including the batch-normalised members at chance after 20 updates: their
