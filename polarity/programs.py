@@ -26,8 +26,8 @@ class SharedPrograms:
 
     `build(key)` returns a new uncompiled model of the architecture `key` names and
     `compile(model)` compiles it; each is called once per key, when the key is first
-    prepared or trained. Building draws initial weights from Keras's random generators, so
-    create the programs (`prepare`) before seeding what must not see those draws."""
+    trained. Building draws initial weights from Keras's random generators, so create the
+    programs (`prepare`) before seeding what must not see those draws."""
 
     def __init__(self, build: Callable[[Hashable], keras.Model], compile: Callable):
         self._build, self._compile = build, compile
