@@ -1,5 +1,5 @@
 import sys
 
-from polarity.cli import main
+from polarity.cli import program
 
-sys.exit(main())
+sys.exit(program())

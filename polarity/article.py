@@ -29,6 +29,7 @@ from polarity.files import (
     staging_folder,
 )
 from polarity.formatting import FILTERS
+from polarity.processes import training_threads
 from polarity.report import FIGURES, SECTIONS, TABLES, evaluate
 from polarity.report.base import DATASETS
 from polarity.report.output import figure_entries, table_rows, write_figures, write_tables
@@ -212,7 +213,8 @@ def stale_results(results: dict) -> dict[str, list[str]]:
     changed. Quarto's freeze cannot see data or imported-code changes; this does."""
     stale = {}
     for name, result in results.items():
-        changed = what_changed(result.get("cache_key"), cache_key(name, result["config"]))
+        threads = training_threads(result["profile"])  # the profile's, as the runner keyed it
+        changed = what_changed(result.get("cache_key"), cache_key(name, result["config"], threads))
         if changed:
             stale[name] = changed
     return stale

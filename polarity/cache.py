@@ -199,10 +199,12 @@ def _setting(value) -> str:
     return text if _SETTING_TEXT.match(text) else "sha256:" + _digest(text.encode())[:16]
 
 
-def settings() -> dict[str, str]:
+def settings(environment: dict[str, str] | None = None) -> dict[str, str]:
     """Every setting outside the config that can change a result: Keras's float type,
     epsilon, image data format and backend (keras.json and $KERAS_BACKEND), TensorFlow's
-    kernel library, and the environment variables in RESULT_ENVIRONMENT that are set."""
+    kernel library, and the environment variables in RESULT_ENVIRONMENT that are set, here
+    or in `environment` (what a training process will have beside this one's)."""
+    variables = {**os.environ, **(environment or {})}
     config = _keras_config()
     found = {
         "keras.backend": backend_name(),
@@ -215,13 +217,16 @@ def settings() -> dict[str, str]:
     if found["keras.backend"] == "tensorflow":  # its two CPU kernel libraries round differently
         found["tensorflow.kernels"] = tensorflow_kernels()
     for name in RESULT_ENVIRONMENT:
-        if name in os.environ:
-            found[f"env:{name}"] = os.environ[name]
+        if name in variables:
+            found[f"env:{name}"] = variables[name]
     return {name: _setting(value) for name, value in found.items()}
 
 
-def key_components(experiment: str, config: dict) -> dict[str, str]:
-    """Everything a result depends on, each as a short string or digest."""
+def key_components(
+    experiment: str, config: dict, environment: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Everything a result depends on, each as a short string or digest; `environment`, as
+    in `settings`."""
     backend = backend_name()
     components = {"config": _digest(json.dumps(config, sort_keys=True).encode())}
     datasets = config.get("datasets") or [config["dataset"]]
@@ -242,14 +247,14 @@ def key_components(experiment: str, config: dict) -> dict[str, str]:
     components[f"version:{_setting(backend)}"] = _installed(*distributions)
     if backend == "tensorflow":  # its two CPU kernel libraries round differently
         components["backend:kernels"] = tensorflow_kernels()
-    for name, value in settings().items():
+    for name, value in settings(environment).items():
         components[f"setting:{name}"] = value
     return components
 
 
-def cache_key(experiment: str, config: dict) -> dict:
+def cache_key(experiment: str, config: dict, environment: dict[str, str] | None = None) -> dict:
     """The key stored in a result: its components and one hash over them."""
-    components = key_components(experiment, config)
+    components = key_components(experiment, config, environment)
     return {
         "hash": _digest(json.dumps(components, sort_keys=True).encode()),
         "components": components,

@@ -313,6 +313,19 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def program(argv: list[str] | None = None) -> int:
+    """The `polarity` command as a process of its own (its console script, `python -m
+    polarity`): `main`, once the process has the thread settings its profile trains under
+    (polarity.processes.training_threads). Set here, before anything loads NumPy or
+    TensorFlow, they let this process train without starting another for it."""
+    from polarity.processes import training_threads
+
+    args = parser().parse_args(argv)
+    if args.func in (cmd_run, cmd_report):
+        os.environ.update(training_threads(args.profile))
+    return main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:

@@ -31,6 +31,29 @@ from polarity import paths
 PR_SET_PDEATHSIG = 1
 
 
+# The smoke and quick profiles train on one thread of each numeric library per process.
+# Their softmax ensembles are bound by each step's overhead, which threads only add to
+# (the answer protocol's step: 4.7 ms on two threads, 2.6 ms on one), and two experiments
+# trained at once on two cores then share the cores instead of fighting over them: the
+# quick profile's training took 180 s with the libraries' defaults, 123 s with these. The
+# full profile keeps the defaults its results of record were computed with. Thread counts
+# change how sums are split, and so the numbers: these are in every result's cache key
+# (polarity.cache.RESULT_ENVIRONMENT) and must be set before the libraries load.
+ONE_THREAD_EACH = {
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+}
+
+
+def training_threads(profile: str) -> dict[str, str]:
+    """The thread settings `profile` trains under that this process's environment lacks;
+    a variable the user set keeps the user's value."""
+    if profile == "full":
+        return {}
+    return {name: value for name, value in ONE_THREAD_EACH.items() if name not in os.environ}
+
+
 def default_workers() -> int:
     """One process per core, at most four: each holds its own copy of the data, of Keras or
     of matplotlib."""
@@ -39,29 +62,42 @@ def default_workers() -> int:
 
 @contextmanager
 def process_pool(
-    workers: int, initializer: Callable | None = None, initargs: tuple = ()
+    workers: int,
+    initializer: Callable | None = None,
+    initargs: tuple = (),
+    environment: dict[str, str] | None = None,
 ) -> Iterator[ProcessPoolExecutor]:
-    """A pool of `workers` fresh processes for the block. Leaving it by an exception (or
-    Ctrl-C) starts nothing more and does not wait for running work."""
+    """A pool of `workers` fresh processes for the block, started with `environment` added to
+    this process's. Leaving it by an exception (or Ctrl-C) starts nothing more and does not
+    wait for running work."""
     package_home = str(Path(polarity.__file__).resolve().parent.parent)
     saved = list(sys.path)
-    # Children copy sys.path as it is when each starts, during the block's submits.
+    saved_environment = {name: os.environ.get(name) for name in environment or {}}
+    # Children copy sys.path and os.environ as they are when each starts, during the block's
+    # submits; both are put back when the block ends.
     sys.path[:] = [package_home, *(p for p in saved if p != package_home)]
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_started,
-        initargs=(str(paths.ROOT), initializer, initargs),
-    )
+    os.environ.update(environment or {})
     try:
-        yield pool
-    except BaseException:
-        _stop(pool)
-        raise
-    else:
-        pool.shutdown(wait=True)
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_started,
+            initargs=(str(paths.ROOT), initializer, initargs),
+        )
+        try:
+            yield pool
+        except BaseException:
+            _stop(pool)
+            raise
+        else:
+            pool.shutdown(wait=True)
     finally:
         sys.path[:] = saved
+        for name, value in saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

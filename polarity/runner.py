@@ -18,7 +18,7 @@ from polarity import PolarityError, paths
 from polarity.backend import import_keras_quietly
 from polarity.cache import cache_key, what_changed
 from polarity.files import folder_lock, remove_orphaned_temp_files
-from polarity.processes import process_pool
+from polarity.processes import process_pool, training_threads
 from polarity.results import (
     SCHEMA_VERSION,
     ResultError,
@@ -122,9 +122,15 @@ def run_experiments(
 ) -> Iterator[Outcome]:
     """Train every experiment in `names` whose stored result is not current, `jobs` at a
     time, each in a process of its own when jobs > 1; yield each one's outcome as it ends
-    (the skipped ones first). This process holds the folder's lock for all of them."""
+    (the skipped ones first). This process holds the folder's lock for all of them.
+
+    A profile's thread settings (polarity.processes.training_threads) must be in place
+    before NumPy and TensorFlow load: when this process lacks them (the `polarity` command
+    sets them as it starts; a caller from Python may not), the training goes to fresh
+    processes started with them, even one at a time."""
     check_profile(profile)
     folder = results_dir or paths.results_dir(profile)
+    threads = training_threads(profile)
     with folder_lock(folder):
         for name in names:  # before anything trains: no run may half-replace a record
             check_replaceable(name, profile, folder, force)
@@ -134,7 +140,7 @@ def run_experiments(
         pending = []
         for name in names:
             config = asdict(experiments.load(name).PROFILES[profile])
-            key = cache_key(name, config)
+            key = cache_key(name, config, threads)
             path = result_path(folder, name)
             reasons = ["--force"] if force else reasons_to_run(path, key)
             if not reasons:
@@ -143,11 +149,13 @@ def run_experiments(
             # Temp files of a run that was killed; a live writer's are its own.
             remove_orphaned_temp_files(path.parent, path.name)
             pending.append((name, profile, data_dir, path, key, reasons))
-        if jobs <= 1 or len(pending) <= 1:
+        if not pending:
+            return
+        if not threads and (jobs <= 1 or len(pending) <= 1):
             for task in pending:
                 yield train(*task)
             return
-        yield from _train_in_processes(pending, jobs)
+        yield from _train_in_processes(pending, jobs, threads)
 
 
 def _longest_first(task: tuple) -> float:
@@ -162,8 +170,11 @@ def _longest_first(task: tuple) -> float:
     return 0.0
 
 
-def _train_in_processes(pending: list[tuple], jobs: int) -> Iterator[Outcome]:
-    with process_pool(min(jobs, len(pending)), _quiet_training) as pool:
+def _train_in_processes(
+    pending: list[tuple], jobs: int, environment: dict[str, str]
+) -> Iterator[Outcome]:
+    workers = max(1, min(jobs, len(pending)))
+    with process_pool(workers, _quiet_training, environment=environment) as pool:
         futures = {
             pool.submit(train, *task): task[0] for task in sorted(pending, key=_longest_first)
         }

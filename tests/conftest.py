@@ -122,13 +122,17 @@ def fill_smoke_cache(copy_to: Path | None = None) -> None:
     is current), then copy the runs into `copy_to`; under the cache's lock, so one session
     or process at a time fills it and nobody copies a half-filled cache."""
     import experiments
-    from polarity.runner import run_experiment
+    from polarity.runner import run_experiments
 
     SMOKE_CACHE.mkdir(parents=True, exist_ok=True)
     with open(SMOKE_CACHE.parent / "smoke.fill.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for name in experiments.NAMES:
-            run_experiment(name, "smoke", data_dir=DATA_ROOT, results_dir=SMOKE_CACHE)
+        # One call: what is stale trains in this process when it has the smoke profile's
+        # thread settings (the background fill below), else in one process started with them.
+        for _ in run_experiments(
+            list(experiments.NAMES), "smoke", data_dir=DATA_ROOT, results_dir=SMOKE_CACHE
+        ):
+            pass
         if copy_to is not None:
             copy_to.mkdir(parents=True)
             for name in experiments.NAMES:
@@ -149,9 +153,12 @@ def _start_background_fill(config, items) -> None:
     needed = any("smoke_results" in item.fixturenames for item in items)
     if not first or not needed or config.option.collectonly:
         return
+    from polarity.processes import training_threads
+
     _background_fill = subprocess.Popen(
         [sys.executable, "-c", "from tests.conftest import fill_smoke_cache as f; f()"],
         cwd=paths.ROOT,
+        env={**os.environ, **training_threads("smoke")},  # so that it trains in-process
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -1,0 +1,90 @@
+"""The smaller profiles train on one thread of each numeric library, set before the libraries
+load, and say so in every result's key; the full profile keeps the libraries' defaults."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from polarity import paths
+from polarity.article import stale_results
+from polarity.processes import ONE_THREAD_EACH, process_pool, training_threads
+from polarity.results import read_result
+from polarity.runner import run_experiments
+from tests.conftest import DATA_ROOT
+
+SETTINGS = {f"env:{name}": value for name, value in ONE_THREAD_EACH.items()}
+
+
+@pytest.fixture
+def unset_threads(monkeypatch):
+    """This process as a caller from Python usually is: no thread variable set."""
+    for name in ONE_THREAD_EACH:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_smaller_profiles_take_one_thread_each_and_full_the_defaults(unset_threads):
+    assert training_threads("smoke") == training_threads("quick") == ONE_THREAD_EACH
+    assert training_threads("full") == {}
+
+
+def test_a_thread_variable_the_user_set_keeps_the_user_s_value(unset_threads, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert "OMP_NUM_THREADS" not in training_threads("quick")
+    assert training_threads("quick")["OPENBLAS_NUM_THREADS"] == "1"
+
+
+def _variable(name):
+    return os.environ.get(name)
+
+
+def test_a_pool_s_processes_start_with_its_environment_and_this_one_gets_its_own_back(
+    monkeypatch,
+):
+    monkeypatch.delenv("POLARITY_TEST_ADDED", raising=False)
+    monkeypatch.setenv("POLARITY_TEST_REPLACED", "before")
+    added = {"POLARITY_TEST_ADDED": "added", "POLARITY_TEST_REPLACED": "after"}
+    with process_pool(1, environment=added) as pool:
+        seen = list(pool.map(_variable, added))
+    assert seen == ["added", "after"]
+    assert "POLARITY_TEST_ADDED" not in os.environ
+    assert os.environ["POLARITY_TEST_REPLACED"] == "before"
+    with pytest.raises(RuntimeError), process_pool(1, environment=added):
+        raise RuntimeError("a block left by an exception")
+    assert "POLARITY_TEST_ADDED" not in os.environ
+    assert os.environ["POLARITY_TEST_REPLACED"] == "before"
+
+
+@pytest.mark.slow
+def test_the_command_and_a_caller_from_python_train_under_the_same_settings(
+    unset_threads, tmp_path
+):
+    """The command sets the settings as it starts and trains in its own process; a caller
+    from Python lacks them, so its run trains in a process started with them. Both results
+    record them, their keys agree, and the caller's environment is left as it was."""
+    command = [sys.executable, "-m", "polarity", "run", "--profile", "smoke", "--jobs", "1"]
+    command += ["--experiment", "background", "--data-dir", str(DATA_ROOT)]
+    done = subprocess.run(
+        [*command, "--results", str(tmp_path / "command")],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    (outcome,) = run_experiments(["background"], "smoke", DATA_ROOT, tmp_path / "python")
+    assert not outcome.skipped
+    assert not any(name in os.environ for name in ONE_THREAD_EACH)
+    by_command = read_result(tmp_path / "command" / "background.json")
+    by_python = read_result(outcome.path)
+    for result in (by_command, by_python):
+        assert SETTINGS.items() <= result["provenance"]["settings"].items()
+    assert by_command["cache_key"] == by_python["cache_key"]
+    assert by_command["metrics"] == by_python["metrics"]
+    assert stale_results({"background": by_python}) == {}  # the build keys it as the runner did
+
+
+def test_the_session_s_smoke_runs_are_keyed_with_one_thread_each(unset_threads, smoke_results):
+    results = {p.stem: read_result(p) for p in smoke_results.glob("*.json")}
+    assert all(SETTINGS.items() <= r["provenance"]["settings"].items() for r in results.values())
+    assert stale_results(results) == {}
