@@ -37,7 +37,7 @@ class Config:
 
 PROFILES = {
     "smoke": Config(rounds=2, updates_per_round=10, train_images=2000),
-    "quick": Config(rounds=3, updates_per_round=20),
+    "quick": Config(rounds=3, updates_per_round=20, train_images=5000),
     "full": Config(),
 }
 
