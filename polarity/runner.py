@@ -121,8 +121,8 @@ def run_experiments(
     jobs: int = 1,
 ) -> Iterator[Outcome]:
     """Train every experiment in `names` whose stored result is not current, `jobs` at a
-    time, each in a process of its own when jobs > 1; yield each one's outcome as it ends
-    (the skipped ones first). This process holds the folder's lock for all of them.
+    time, each in a process of its own when jobs > 1; yield each one's outcome as it ends.
+    This process holds the folder's lock for all of them.
 
     A profile's thread settings (polarity.processes.training_threads) must be in place
     before NumPy and TensorFlow load: when this process lacks them (the `polarity` command
@@ -134,35 +134,58 @@ def run_experiments(
     with folder_lock(folder):
         for name in names:  # before anything trains: no run may half-replace a record
             check_replaceable(name, profile, folder, force)
+        in_processes = bool(threads) or (jobs > 1 and len(names) > 1)
+        if in_processes and "keras" not in sys.modules:
+            # Whether a result is current takes its experiment's module, which imports
+            # Keras (6 s here): the training processes, which load it anyway, find out
+            # themselves, instead of this one loading it before any of them starts.
+            tasks = [(check_and_train, (name, profile, data_dir, folder, force)) for name in names]
+            yield from _in_processes(tasks, folder, jobs, threads)
+            return
         # The experiments' modules import Keras: without its start-up chatter, and only once
         # the folder is known to be usable (a refusal comes in a second, not after Keras).
         import_keras_quietly()
         pending = []
         for name in names:
-            config = asdict(experiments.load(name).PROFILES[profile])
-            key = cache_key(name, config, threads)
-            path = result_path(folder, name)
-            reasons = ["--force"] if force else reasons_to_run(path, key)
-            if not reasons:
-                yield Outcome(path, skipped=True, reasons=[], name=name)
-                continue
-            # Temp files of a run that was killed; a live writer's are its own.
-            remove_orphaned_temp_files(path.parent, path.name)
-            pending.append((name, profile, data_dir, path, key, reasons))
-        if not pending:
-            return
+            task = _what_to_train(name, profile, data_dir, folder, force, threads)
+            if isinstance(task, Outcome):
+                yield task
+            else:
+                pending.append(task)
         if not threads and (jobs <= 1 or len(pending) <= 1):
             for task in pending:
                 yield train(*task)
             return
-        yield from _train_in_processes(pending, jobs, threads)
+        yield from _in_processes([(train, task) for task in pending], folder, jobs, threads)
 
 
-def _longest_first(task: tuple) -> float:
+def _what_to_train(
+    name: str, profile: str, data_dir, folder: Path, force: bool, threads: dict[str, str]
+) -> Outcome | tuple:
+    """The skipped outcome of `name` when its stored result is current, else the arguments
+    `train` takes. `threads`: the thread settings its training process adds to this one's."""
+    config = asdict(experiments.load(name).PROFILES[profile])
+    key = cache_key(name, config, threads)
+    path = result_path(folder, name)
+    reasons = ["--force"] if force else reasons_to_run(path, key)
+    if not reasons:
+        return Outcome(path, skipped=True, reasons=[], name=name)
+    # Temp files of a run that was killed; a live writer's are its own.
+    remove_orphaned_temp_files(path.parent, path.name)
+    return (name, profile, data_dir, path, key, reasons)
+
+
+def check_and_train(name: str, profile: str, data_dir, folder: Path, force: bool) -> Outcome:
+    """In a training process, which has its profile's thread settings: `name`'s skipped
+    outcome when its result is current, else the outcome of training it."""
+    task = _what_to_train(name, profile, data_dir, folder, force, training_threads(profile))
+    return task if isinstance(task, Outcome) else train(*task)
+
+
+def _longest_first(name: str, folder: Path) -> float:
     """How long the experiment took last time (the stored result, else the result of record):
     starting the longest first keeps one process from finishing alone at the end."""
-    name, _, _, path, _, _ = task
-    for stored in (path, result_path(paths.RESULTS_OF_RECORD, name)):
+    for stored in (result_path(folder, name), result_path(paths.RESULTS_OF_RECORD, name)):
         try:
             return -float(read_result(stored)["provenance"]["duration_s"])
         except (OSError, ResultError, KeyError, TypeError, ValueError):
@@ -170,14 +193,15 @@ def _longest_first(task: tuple) -> float:
     return 0.0
 
 
-def _train_in_processes(
-    pending: list[tuple], jobs: int, environment: dict[str, str]
+def _in_processes(
+    tasks: list[tuple], folder: Path, jobs: int, environment: dict[str, str]
 ) -> Iterator[Outcome]:
-    workers = max(1, min(jobs, len(pending)))
+    """Each (function, arguments) in `tasks`, whose first argument is an experiment's name,
+    in a pool of `jobs` processes started with `environment`, the longest first."""
+    tasks = sorted(tasks, key=lambda task: _longest_first(task[1][0], folder))
+    workers = max(1, min(jobs, len(tasks)))
     with process_pool(workers, _quiet_training, environment=environment) as pool:
-        futures = {
-            pool.submit(train, *task): task[0] for task in sorted(pending, key=_longest_first)
-        }
+        futures = {pool.submit(function, *args): args[0] for function, args in tasks}
         for future in as_completed(futures):
             try:
                 yield future.result()

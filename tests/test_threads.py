@@ -88,3 +88,30 @@ def test_the_session_s_smoke_runs_are_keyed_with_one_thread_each(unset_threads, 
     results = {p.stem: read_result(p) for p in smoke_results.glob("*.json")}
     assert all(SETTINGS.items() <= r["provenance"]["settings"].items() for r in results.values())
     assert stale_results(results) == {}
+
+
+@pytest.mark.slow
+def test_a_run_whose_training_goes_to_processes_never_loads_keras_itself(tmp_path):
+    """The training processes find out what is current themselves, so that the process that
+    starts them does not spend Keras's load (6 s here) before they can start; it reports
+    what they did, skipped results included."""
+    script = (
+        "import sys\n"
+        "from polarity.runner import run_experiments\n"
+        "args = (['background', 'mismatch'], 'smoke', sys.argv[1], sys.argv[2])\n"
+        "for _ in range(2):\n"
+        "    print(sorted((o.name, o.skipped) for o in run_experiments(*args, jobs=2)))\n"
+        "print('keras' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(DATA_ROOT), str(tmp_path)],
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ONE_THREAD_EACH},
+    )
+    assert done.returncode == 0, done.stderr
+    first, second, loaded = done.stdout.splitlines()
+    assert first == "[('background', False), ('mismatch', False)]"
+    assert second == "[('background', True), ('mismatch', True)]"
+    assert loaded == "False"
