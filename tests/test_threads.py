@@ -11,7 +11,6 @@ from polarity import paths
 from polarity.article import stale_results
 from polarity.processes import ONE_THREAD_EACH, process_pool, training_threads
 from polarity.results import read_result
-from polarity.runner import run_experiments
 from tests.conftest import DATA_ROOT
 
 SETTINGS = {f"env:{name}": value for name, value in ONE_THREAD_EACH.items()}
@@ -56,27 +55,37 @@ def test_a_pool_s_processes_start_with_its_environment_and_this_one_gets_its_own
     assert os.environ["POLARITY_TEST_REPLACED"] == "before"
 
 
+# A caller from Python without the thread settings: it runs `background` twice (trained, then
+# found current) and says whether it loaded Keras and whether its environment changed.
+CALLER = """
+import os, sys
+from polarity.runner import run_experiments
+args = (["background"], "smoke", sys.argv[1], sys.argv[2])
+for _ in range(2):
+    print([o.skipped for o in run_experiments(*args, jobs=1)])
+print("keras" in sys.modules, any(name.endswith("_NUM_THREADS") for name in os.environ))
+"""
+
+
 @pytest.mark.slow
 def test_the_command_and_a_caller_from_python_train_under_the_same_settings(
     unset_threads, tmp_path
 ):
-    """The command sets the settings as it starts and trains in its own process; a caller
-    from Python lacks them, so its run trains in a process started with them. Both results
-    record them, their keys agree, and the caller's environment is left as it was."""
+    """The command sets the settings as it starts and trains in its own process. A caller
+    from Python lacks them, so its run goes to a process started with them, which also
+    finds out what is current: the caller never loads Keras (6 s here) and its environment
+    is left as it was. Both results record the settings and their keys agree."""
+    run = {"cwd": paths.ROOT, "capture_output": True, "text": True}
     command = [sys.executable, "-m", "polarity", "run", "--profile", "smoke", "--jobs", "1"]
     command += ["--experiment", "background", "--data-dir", str(DATA_ROOT)]
-    done = subprocess.run(
-        [*command, "--results", str(tmp_path / "command")],
-        cwd=paths.ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = subprocess.run([*command, "--results", str(tmp_path / "command")], **run)
     assert done.returncode == 0, done.stderr
-    (outcome,) = run_experiments(["background"], "smoke", DATA_ROOT, tmp_path / "python")
-    assert not outcome.skipped
-    assert not any(name in os.environ for name in ONE_THREAD_EACH)
+    caller = [sys.executable, "-c", CALLER, str(DATA_ROOT), str(tmp_path / "python")]
+    done = subprocess.run(caller, **run)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[False]", "[True]", "False False"]
     by_command = read_result(tmp_path / "command" / "background.json")
-    by_python = read_result(outcome.path)
+    by_python = read_result(tmp_path / "python" / "background.json")
     for result in (by_command, by_python):
         assert SETTINGS.items() <= result["provenance"]["settings"].items()
     assert by_command["cache_key"] == by_python["cache_key"]
@@ -88,30 +97,3 @@ def test_the_session_s_smoke_runs_are_keyed_with_one_thread_each(unset_threads, 
     results = {p.stem: read_result(p) for p in smoke_results.glob("*.json")}
     assert all(SETTINGS.items() <= r["provenance"]["settings"].items() for r in results.values())
     assert stale_results(results) == {}
-
-
-@pytest.mark.slow
-def test_a_run_whose_training_goes_to_processes_never_loads_keras_itself(tmp_path):
-    """The training processes find out what is current themselves, so that the process that
-    starts them does not spend Keras's load (6 s here) before they can start; it reports
-    what they did, skipped results included."""
-    script = (
-        "import sys\n"
-        "from polarity.runner import run_experiments\n"
-        "args = (['background', 'mismatch'], 'smoke', sys.argv[1], sys.argv[2])\n"
-        "for _ in range(2):\n"
-        "    print(sorted((o.name, o.skipped) for o in run_experiments(*args, jobs=2)))\n"
-        "print('keras' in sys.modules)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(DATA_ROOT), str(tmp_path)],
-        cwd=paths.ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **ONE_THREAD_EACH},
-    )
-    assert done.returncode == 0, done.stderr
-    first, second, loaded = done.stdout.splitlines()
-    assert first == "[('background', False), ('mismatch', False)]"
-    assert second == "[('background', True), ('mismatch', True)]"
-    assert loaded == "False"
