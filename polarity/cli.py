@@ -323,11 +323,15 @@ def program(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.func in (cmd_run, cmd_report):
         os.environ.update(training_threads(args.profile))
-    return main(argv)
+    return _dispatch(args)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    return _dispatch(parser().parse_args(argv))
+
+
+def _dispatch(args) -> int:
+    """Run the parsed command; every error as one line and an exit status."""
     try:
         project.select(args.project)
         args.func(args)
