@@ -61,6 +61,26 @@ def test_hand_edited_json_gives_line_and_column(tmp_path):
         read_result(path)
 
 
+def test_a_file_read_before_is_checked_again_once_its_bytes_change(tmp_path, result):
+    """Reads skip the schema checks for bytes this process has accepted, so a file edited
+    between two reads (a preview's rebuild, say) must be checked again."""
+    path = tmp_path / "replication.json"
+    path.write_bytes(RECORD.read_bytes())
+    assert read_result(path) == read_result(path) == result
+    result["metrics"]["answer_protocol"]["normal"]["mean"] = 1.7
+    path.write_text(json.dumps(result, indent=1))
+    with pytest.raises(ResultError, match="answer_protocol/normal/mean: 1.7 is greater than"):
+        read_result(path)
+    with pytest.raises(ResultError, match="answer_protocol/normal/mean: 1.7 is greater than"):
+        read_result(path)  # and refused each time, not only the first
+
+
+def test_a_read_result_is_the_caller_s_own_to_change(result):
+    first = read_result(RECORD)
+    first["metrics"]["answer_protocol"]["normal"]["mean"] = "changed"
+    assert read_result(RECORD) == result
+
+
 def test_unsafe_experiment_name_never_becomes_a_file_name(tmp_path, result):
     result["experiment"] = "../escape"
     with pytest.raises(ResultError, match="must match"):
