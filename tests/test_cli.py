@@ -80,6 +80,33 @@ def test_a_run_refused_for_its_folders_says_so_before_keras_loads(tmp_path, refu
     assert line.startswith("error:") and (str(data_dir) in line or str(results) in line)
 
 
+@pytest.mark.parametrize("refused", ["results file", "report folder"])
+def test_a_build_refused_for_its_input_says_so_before_the_report_s_libraries_load(
+    tmp_path, refused
+):
+    """A bad results file or an unwritable report folder is one line at once, not after the
+    2 s it takes to load the statistics, plotting and template libraries."""
+    results, report = tmp_path / "results", tmp_path / "report"
+    results.mkdir()
+    if refused == "results file":
+        (results / "replication.json").write_text('{"schema_version": 1,')
+    else:
+        shutil.copy2(paths.RESULTS_OF_RECORD / "replication.json", results)
+        report.write_text("a file where the report folder should be")
+    argv = ["build", "--results", str(results), "--report-dir", str(report / "inner")]
+    code = (
+        f"import sys; from polarity.cli import main; code = main({argv!r}); "
+        "assert 'polarity.article' not in sys.modules and 'matplotlib' not in sys.modules; "
+        "sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.ROOT
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error:") and (str(results) in line or str(report) in line), line
+
+
 def test_debug_shows_the_traceback(tmp_path):
     done = polarity("--debug", "build", "--results", str(tmp_path))
     assert done.returncode != 0 and "Traceback" in done.stderr
@@ -113,6 +140,7 @@ def test_full_results_outside_the_record_are_flagged_without_claiming_fewer_tria
     assert "fewer trials" not in article
 
 
+@pytest.mark.slow
 def test_the_installed_command_runs_the_checkout_s_experiments_from_anywhere(tmp_path):
     """`make venv` installs only the polarity package; the `polarity` command it puts in
     .venv/bin still finds the experiments of its checkout when run from another folder."""
