@@ -266,6 +266,7 @@ def test_read_idx_caps_a_gzip_bomb_too(tmp_path):
         data.read_idx(folder / "train-images-idx3-ubyte.gz")
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_under_run_is_one_line_before_training(tmp_path):
     bomb_folder(tmp_path, "t10k-labels-idx1-ubyte", 64 << 20)
     done = polarity(
@@ -559,6 +560,7 @@ def test_temp_files_carry_their_writers_pid(tmp_path, monkeypatch):
     assert seen[0].startswith(f".x.json.{os.getpid()}.")
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_both_end_well(record, tmp_path):
     report = tmp_path / "report"
     command = [
@@ -663,6 +665,7 @@ def test_replication_without_its_reference_is_refused(record, capsys, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_a_results_path_with_non_utf8_bytes_builds(record, tmp_path):
     odd = Path(os.fsdecode(bytes(tmp_path) + b"/r\xffsults"))
     shutil.copytree(record, odd)

@@ -33,9 +33,17 @@ def test_mnist_shapes_counts_and_first_labels(mnist):
 
 
 def test_mnist_pixel_statistics(mnist):
-    pixels = mnist.train.images.astype(np.float64)
-    assert pixels.mean() == pytest.approx(33.3184, abs=1e-4)
-    assert pixels.std() == pytest.approx(78.5675, abs=1e-4)
+    # From how often each grey level occurs, counted image block by image block: exact, and
+    # without a float64 copy of the 47 million pixels (seconds of fresh memory here).
+    counts = sum(
+        np.bincount(block.ravel(), minlength=256) for block in np.split(mnist.train.images, 60)
+    )
+    assert counts.sum() == 60000 * 28 * 28
+    levels = np.arange(256)
+    mean = (counts * levels).sum() / counts.sum()
+    variance = (counts * (levels - mean) ** 2).sum() / counts.sum()
+    assert mean == pytest.approx(33.3184, abs=1e-4)
+    assert np.sqrt(variance) == pytest.approx(78.5675, abs=1e-4)
 
 
 def test_raw_and_gzip_files_read_the_same(tmp_path):

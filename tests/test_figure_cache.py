@@ -86,6 +86,7 @@ draw_all([(replace(spec, draw=counted), inputs)])
 """
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_draw_a_figure_once(tmp_path, monkeypatch):
     """Two processes that want the same uncached figure at the same moment: one draws it, the
     other waits for it and reads the cache (before the lock, both drew)."""
@@ -188,6 +189,7 @@ def test_a_damaged_cache_draws_again_and_the_build_goes_on(one_figure, cache_in,
     assert calls == [1]
 
 
+@pytest.mark.slow
 def test_figures_drawn_in_processes_of_their_own_are_the_ones_drawn_here(cache_in, monkeypatch):
     """A cold build draws in a process per core; its files are byte for byte those of
     drawing in the building process, and each lands in the building process's cache."""

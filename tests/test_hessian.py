@@ -25,6 +25,7 @@ def test_softmax_regression_matches_the_closed_form(mnist, encoding):
     assert measured["parameters"] == 785 * 10
 
 
+@pytest.mark.slow
 def test_the_convnet_s_curvature_is_repeatable_and_depends_on_the_inputs(mnist):
     import keras
 

@@ -168,6 +168,7 @@ def test_prerender_keeps_what_polarity_render_has_just_built_and_nothing_else(pr
     assert builds()  # a result changed since
 
 
+@pytest.mark.slow
 def test_prerender_is_not_fooled_by_a_polarity_folder_in_the_working_folder(tmp_path):
     """A copy of the project holds polarity/ with the Lua filters only. Python puts the working
     folder first on sys.path for `-c` and `-m`, so run from there the folder would shadow the

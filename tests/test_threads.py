@@ -38,6 +38,7 @@ def _variable(name):
     return os.environ.get(name)
 
 
+@pytest.mark.slow
 def test_a_pool_s_processes_start_with_its_environment_and_this_one_gets_its_own_back(
     monkeypatch,
 ):
@@ -93,6 +94,7 @@ def test_the_command_and_a_caller_from_python_train_under_the_same_settings(
     assert stale_results({"background": by_python}) == {}  # the build keys it as the runner did
 
 
+@pytest.mark.slow  # needs the session's smoke runs: a fresh clone trains them
 def test_the_session_s_smoke_runs_are_keyed_with_one_thread_each(unset_threads, smoke_results):
     results = {p.stem: read_result(p) for p in smoke_results.glob("*.json")}
     assert all(SETTINGS.items() <= r["provenance"]["settings"].items() for r in results.values())
