@@ -242,6 +242,8 @@ SHARED_FIXTURES = {
     "test_quarto_paths.py::rendered_clone": "rendered clone",
     "test_reader.py::record": "record rendered for the reader",
     "test_attacks.py::project": "record rendered for attacks",
+    # the record built once, each test building on a copy (its figures drawn cold: 15 s)
+    "test_attacks.py::built": "record built for attacks",
     # every figure of the record, drawn to inspect its artists (5 s)
     "test_figure_style.py::drawn": "figures of record drawn",
     # convnet ensembles trained beside convnets trained alone (15 to 25 s per variant)

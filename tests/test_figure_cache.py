@@ -19,12 +19,12 @@ from polarity.results import read_results
 
 @pytest.fixture(scope="module")
 def one_figure():
-    """The mean-image figure of the report of record (one of the quickest to draw)."""
+    """The trial-accuracy figure of the report of record (the quickest to draw)."""
     results = read_results(paths.RESULTS_OF_RECORD)
     entries = {
         spec.id: (spec, inputs) for spec, inputs, _ in figure_entries(FIGURES, results, None)
     }
-    return entries["fig-mean-images"]
+    return entries["fig-trial-accuracies"]
 
 
 @pytest.fixture
