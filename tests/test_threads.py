@@ -69,28 +69,24 @@ print("keras" in sys.modules, any(name.endswith("_NUM_THREADS") for name in os.e
 
 
 @pytest.mark.slow
-def test_the_command_and_a_caller_from_python_train_under_the_same_settings(
-    unset_threads, tmp_path
+def test_a_caller_from_python_trains_under_the_settings_of_the_session_s_runs(
+    unset_threads, smoke_results, tmp_path
 ):
-    """The command sets the settings as it starts and trains in its own process. A caller
-    from Python lacks them, so its run goes to a process started with them, which also
-    finds out what is current: the caller never loads Keras (6 s here) and its environment
-    is left as it was. Both results record the settings and their keys agree."""
-    run = {"cwd": paths.ROOT, "capture_output": True, "text": True}
-    command = [sys.executable, "-m", "polarity", "run", "--profile", "smoke", "--jobs", "1"]
-    command += ["--experiment", "background", "--data-dir", str(DATA_ROOT)]
-    done = subprocess.run([*command, "--results", str(tmp_path / "command")], **run)
-    assert done.returncode == 0, done.stderr
+    """A caller from Python lacks the settings, so its run goes to a process started with
+    them, which also finds out what is current: the caller never loads Keras (6 s here) and
+    its environment is left as it was. Its result records the settings, and its key and
+    metrics are those of the session's smoke run, which a process started with the settings
+    trained in-process. (The command is the third way in: the determinism test compares its
+    runs with the session's, key included.)"""
     caller = [sys.executable, "-c", CALLER, str(DATA_ROOT), str(tmp_path / "python")]
-    done = subprocess.run(caller, **run)
+    done = subprocess.run(caller, cwd=paths.ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["[False]", "[True]", "False False"]
-    by_command = read_result(tmp_path / "command" / "background.json")
     by_python = read_result(tmp_path / "python" / "background.json")
-    for result in (by_command, by_python):
-        assert SETTINGS.items() <= result["provenance"]["settings"].items()
-    assert by_command["cache_key"] == by_python["cache_key"]
-    assert by_command["metrics"] == by_python["metrics"]
+    in_process = read_result(smoke_results / "background.json")
+    assert SETTINGS.items() <= by_python["provenance"]["settings"].items()
+    assert by_python["cache_key"] == in_process["cache_key"]
+    assert by_python["metrics"] == in_process["metrics"]
     assert stale_results({"background": by_python}) == {}  # the build keys it as the runner did
 
 
