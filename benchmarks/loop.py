@@ -59,6 +59,36 @@ STEPS = {
 DEFAULT = ("report", "test-fast", "test", "rebuild")
 
 
+# A fixed piece of work on one core, NumPy and the interpreter both, timed before each step and
+# after the last. These virtual machines drift in speed by a quarter within an hour; two
+# benchmark runs compare fairly only where their reference times agree.
+REFERENCE_WORK = """
+import time
+import numpy as np
+a = np.random.default_rng(0).standard_normal((1000, 1000), dtype=np.float32)
+began = time.perf_counter()
+for _ in range(20):
+    a @ a
+total = 0
+for i in range(3_000_000):
+    total += i * i
+print(time.perf_counter() - began)
+"""
+
+
+def reference_seconds() -> float:
+    """How long REFERENCE_WORK takes now, in a process of its own on one thread."""
+    one_thread = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", REFERENCE_WORK],
+        env={**os.environ, **one_thread},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return round(float(done.stdout), 3)
+
+
 @dataclass
 class Timing:
     step: str
@@ -66,6 +96,7 @@ class Timing:
     target_s: float
     exit_status: int
     where: str
+    reference_before_s: float  # REFERENCE_WORK just before the step
 
     @property
     def verdict(self) -> str:
@@ -93,6 +124,7 @@ def environment(where: Path) -> dict[str, str]:
 
 
 def time_step(step: Step, where: Path, log: Path) -> Timing:
+    reference = reference_seconds()
     with log.open("w") as out:
         began = time.perf_counter()
         # A session of its own, so that a stopped benchmark stops what make started too.
@@ -107,7 +139,7 @@ def time_step(step: Step, where: Path, log: Path) -> Timing:
             child.wait()
             raise
         seconds = time.perf_counter() - began
-    return Timing(step.name, round(seconds, 1), step.target_s, status, str(where))
+    return Timing(step.name, round(seconds, 1), step.target_s, status, str(where), reference)
 
 
 def minutes(seconds: float) -> str:
@@ -139,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {minutes(timing.seconds)} (target {minutes(step.target_s)}): {timing.verdict}",
                 flush=True,
             )
+        reference_after = reference_seconds()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -146,13 +179,21 @@ def main(argv: list[str] | None = None) -> int:
         "where": "this checkout" if args.here else "a fresh clone of HEAD",
         "cores": os.cpu_count(),
         "timings": [asdict(t) | {"verdict": t.verdict} for t in timings],
+        "reference_after_s": reference_after,
     }
     (out / "loop.json").write_text(json.dumps(record, indent=1) + "\n")
     width = max(len(t.step) for t in timings)
     print(f"\n{record['where']}, {record['cores']} cores:")
     for t in timings:
         took, target = minutes(t.seconds), minutes(t.target_s)
-        print(f"  {t.step:<{width}}  {took:>13}  target {target:>11}  {t.verdict}")
+        print(
+            f"  {t.step:<{width}}  {took:>13}  target {target:>11}  {t.verdict:<14}"
+            f"  reference work before it: {t.reference_before_s:.2f} s"
+        )
+    print(
+        f"  reference work after the last step: {reference_after:.2f} s (one core, NumPy and "
+        "Python; compare runs only where these agree)"
+    )
     return 0 if all(t.exit_status == 0 for t in timings) else 1
 
 
