@@ -118,23 +118,20 @@ def cmd_run(args) -> None:
 
 
 def cmd_build(args) -> None:
-    from polarity.files import cannot_write
+    from polarity.files import folder_lock
     from polarity.results import read_results
 
     results_dir = _results_dir(args)
     report_dir = getattr(args, "report_dir", None)
     report_dir = report_dir if report_dir is not None else paths.REPORT
-    # Bad results and an unwritable folder are one line at once, before the report's
-    # libraries load (2 s); the build reads the results again, without checking them twice.
-    read_results(results_dir)
-    try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise cannot_write(report_dir, exc) from exc
+    # The folder's lock (the build takes it again, within this hold) and the results are
+    # checked before the report's libraries load (2 s), so a refusal is one line at once;
+    # the build reads the results again, without checking their schema twice.
+    with folder_lock(report_dir):
+        read_results(results_dir)
+        from polarity.article import build
 
-    from polarity.article import build
-
-    built = build(results_dir, report_dir, paths.TEMPLATES)
+        built = build(results_dir, report_dir, paths.TEMPLATES)
     say(
         f"built {_shown(built.article)} and {len(built.figures)} figures from {_shown(results_dir)}"
     )

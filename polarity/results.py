@@ -292,6 +292,12 @@ def check_consistency(result: dict, where: str) -> None:
             stack.extend((sub, [*path, i]) for i, sub in enumerate(item))
 
 
+# Digests of the files this process has validated. The schema checks depend on a file's bytes
+# alone and take most of a read (0.25 s for the record): a build, a preview's rebuilds and the
+# tests read the same files again and again.
+_ACCEPTED: set[bytes] = set()
+
+
 def read_result(path: Path) -> dict:
     """Read and validate one results file: a regular file of at most MAX_FILE_BYTES."""
     path = Path(path)
@@ -310,12 +316,6 @@ def read_result(path: Path) -> dict:
         check_consistency(result, str(path))
         _ACCEPTED.add(digest)
     return result
-
-
-# Digests of the files this process has validated. The schema checks depend on a file's bytes
-# alone and take most of a read (0.25 s for the record): a build, a preview's rebuilds and the
-# tests read the same files again and again.
-_ACCEPTED: set[bytes] = set()
 
 
 def read_results(results_dir: Path) -> dict[str, dict]:
