@@ -39,3 +39,5 @@ def test_results_from_one_machine_name_it_once_in_the_caption(all_results, tmp_p
     rows, caption = _table(built_article(all_results, tmp_path))
     assert "Machine" not in rows[0]
     assert "took on CPU: Machine One \\(2 cores\\) and" in caption
+    # A sum of run times, not the time to retrain: `polarity run` trains several at once.
+    assert "the last row adds these times up" in caption and "retrain" not in caption
