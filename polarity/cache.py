@@ -160,8 +160,8 @@ def backend_name() -> str:
 NUMERIC_DISTRIBUTIONS = ("numpy", "scipy", "ml_dtypes")
 
 # Environment variables that change what a run computes: kernel libraries, determinism,
-# thread counts (the order of float reductions) of every numeric library, CPU feature
-# dispatch, devices and Keras's own debugging caps.
+# thread counts (the order of float reductions) of every numeric library, devices and
+# Keras's own debugging caps.
 RESULT_ENVIRONMENT = (
     "TF_ENABLE_ONEDNN_OPTS",
     "TF_DETERMINISTIC_OPS",
@@ -174,20 +174,30 @@ RESULT_ENVIRONMENT = (
     "OMP_THREAD_LIMIT",
     "OMP_DYNAMIC",
     "OPENBLAS_NUM_THREADS",
-    "OPENBLAS_CORETYPE",
     "GOTO_NUM_THREADS",
     "MKL_NUM_THREADS",
     "MKL_CBWR",
-    "MKL_ENABLE_INSTRUCTIONS",
     "BLIS_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
-    "NPY_DISABLE_CPU_FEATURES",
     "CUDA_VISIBLE_DEVICES",
     "PYTHONHASHSEED",
     "KERAS_MAX_EPOCHS",
     "KERAS_MAX_STEPS_PER_EPOCH",
     "KERAS_NNX_ENABLED",
+)
+# Environment variables that choose which of the processor's kernels a library runs, or
+# tune them to its caches. They stand for the machine, as the processor does, and like the
+# processor they are not in the key: a result records them beside its CPU (`cpu_dispatch`,
+# in its provenance "device"). Both change rounding, so a rerun on another machine agrees
+# with the record to rounding, not to the bit (README, "Reuse"). Some machines set one for
+# every process (OPENBLAS_CORETYPE=Haswell on AMD EPYCs whose OpenBLAS would miscompute);
+# in the key, it would call every result made elsewhere stale there, and the reverse.
+CPU_DISPATCH_ENVIRONMENT = (
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "NPY_DISABLE_CPU_FEATURES",
+    "MKL_ENABLE_INSTRUCTIONS",
 )
 _SETTING_TEXT = re.compile(r"^[0-9A-Za-z_.:+=-]{0,64}$")
 
@@ -220,6 +230,11 @@ def settings(environment: dict[str, str] | None = None) -> dict[str, str]:
         if name in variables:
             found[f"env:{name}"] = variables[name]
     return {name: _setting(value) for name, value in found.items()}
+
+
+def cpu_dispatch() -> dict[str, str]:
+    """The variables of CPU_DISPATCH_ENVIRONMENT that are set, each as short plain text."""
+    return {n: _setting(os.environ[n]) for n in CPU_DISPATCH_ENVIRONMENT if n in os.environ}
 
 
 def key_components(

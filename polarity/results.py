@@ -25,7 +25,7 @@ import referencing.jsonschema
 
 from polarity import PolarityError, paths
 from polarity.backend import tensorflow_kernels
-from polarity.cache import NUMERIC_DISTRIBUTIONS, installed_version, settings
+from polarity.cache import NUMERIC_DISTRIBUTIONS, cpu_dispatch, installed_version, settings
 from polarity.files import NotARegularFile, atomic_write_json, read_capped
 
 SCHEMA_VERSION = 1
@@ -368,6 +368,8 @@ def provenance(started_at: str, duration_s: float) -> dict:
     except ImportError:
         backend_version = "unknown"
     gpus = _gpu_names(backend)
+    # Which of the CPU's kernels ran, where a variable chose them: part of the machine.
+    dispatch = "".join(f"; {name}={value}" for name, value in cpu_dispatch().items())
     # What a run writes is not a change to the code: a full run rewrites report/results/
     # one experiment after another, and the later ones must not call the tree dirty.
     written = paths.RESULTS_OF_RECORD.relative_to(paths.ROOT).as_posix()
@@ -384,7 +386,7 @@ def provenance(started_at: str, duration_s: float) -> dict:
         # The other numeric libraries in the cache key, so the card shows what it covers.
         **{d: installed_version(d) for d in NUMERIC_DISTRIBUTIONS if d != "numpy"},
         "platform": platform.platform(),
-        "device": f"CPU: {_cpu_model()} ({os.cpu_count()} cores)"
+        "device": f"CPU: {_cpu_model()} ({os.cpu_count()} cores{dispatch})"
         + (f"; GPU: {', '.join(gpus)}" if gpus else ""),
         "settings": settings(),
         "started_at": started_at,

@@ -23,7 +23,7 @@ import pytest
 
 from polarity import PolarityError, cli, data, paths
 from polarity.article import BUILD_MARKER, UnfinishedBuild, build, finished_build
-from polarity.cache import cache_key, what_changed
+from polarity.cache import CPU_DISPATCH_ENVIRONMENT, cache_key, what_changed
 from polarity.files import (
     FolderBusy,
     atomic_write_text,
@@ -1143,14 +1143,36 @@ def test_the_results_of_record_are_current_under_the_new_key():
 
 
 @pytest.mark.parametrize(
-    "variable",
-    ["OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT", "NPY_DISABLE_CPU_FEATURES"],
+    "variable", ["OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT"]
 )
 def test_thread_counts_of_numeric_libraries_change_the_key(monkeypatch, variable):
     stored, config = stored_key()
     monkeypatch.setenv(variable, "2")
     changed = what_changed(stored, cache_key("replication", config))
     assert changed == [f"setting:env:{variable} (new)"]
+
+
+def test_variables_choosing_the_cpu_s_kernels_are_part_of_the_machine_not_the_key(monkeypatch):
+    """OPENBLAS_CORETYPE and its kind stand for the processor, which the key leaves out: a
+    machine that sets one (this workplace's AMD EPYCs set OPENBLAS_CORETYPE=Haswell) still
+    finds the results of record current. Each run records them beside its CPU."""
+    from polarity.results import provenance, validate
+
+    stored, config = stored_key()
+    for name in CPU_DISPATCH_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    plain = provenance("2026-12-07T00:00:00+00:00", 1.0)["device"]
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("NPY_DISABLE_CPU_FEATURES", "AVX512F AVX512_SKX")  # not plain text
+    monkeypatch.setenv("MKL_ENABLE_INSTRUCTIONS", "x" * 10_000)
+    assert what_changed(stored, cache_key("replication", config)) == []
+    device = provenance("2026-12-07T00:00:00+00:00", 1.0)["device"]
+    assert device.split(" cores")[0] == plain.split(" cores")[0]
+    assert " cores; OPENBLAS_CORETYPE=Haswell; NPY_DISABLE_CPU_FEATURES=sha256:" in device
+    assert "x" * 65 not in device  # long or odd values are recorded as digests
+    result = read_result(paths.RESULTS_OF_RECORD / "optimum.json")
+    result["provenance"]["device"] = device
+    validate(result, "optimum.json")
 
 
 def test_scipy_and_ml_dtypes_versions_are_in_the_key(monkeypatch):
