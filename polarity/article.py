@@ -220,6 +220,16 @@ def stale_results(results: dict) -> dict[str, list[str]]:
     return stale
 
 
+def stale_groups(stale: dict[str, list[str]]) -> list[tuple[list[str], list[str]]]:
+    """The stale results grouped by what changed, as (names, changes), in the order each
+    change list first appears: one change (a new library version, a setting) usually stales
+    them all, and the banner names it once, not once per file."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, changes in stale.items():
+        groups.setdefault(tuple(changes), []).append(name)
+    return [(names, list(changes)) for changes, names in groups.items()]
+
+
 MAX_CITATION_BYTES = 1_000_000
 MAX_CITATION_TEXT = 300
 CITATION_FIELDS = ("title", "version", "date-released", "license")
@@ -319,7 +329,7 @@ def build_context(
         shown_dir = Path(results_dir)
     return {
         "results": results,
-        "stale": stale_results(results),
+        "stale": stale_groups(stale_results(results)),
         "claims": claims,
         "holding": {claim_id for claim_id, claim in claims.items() if claim["holds"]},
         "figures": {f["id"]: f for f in figures},

@@ -146,6 +146,40 @@ def test_stale_results_are_flagged_in_the_article(tmp_path):
     assert "version:keras 0\\.0\\.1 \\-\\> " in article  # what changed, escaped for Markdown
 
 
+def staleness_banner(article: str) -> list[str]:
+    """The banner's sentences, one a line."""
+    banner = article.split("**Results out of date.**", 1)[1].split(":::", 1)[0]
+    return [line for line in banner.splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_a_change_that_stales_many_results_is_named_once_per_group(tmp_path):
+    """One new Keras stales every result; the banner says so once, and a result stale for
+    more than that gets a sentence of its own. A banner naming each file with its reasons
+    ran to 76 words with eleven stale results."""
+    results_dir = tmp_path / "results"
+    results_dir.mkdir()
+    stored = sorted(paths.RESULTS_OF_RECORD.glob("*.json"))
+    for path in stored:
+        result = json.loads(path.read_text())
+        result["cache_key"]["components"]["version:keras"] = "0.0.1"
+        (results_dir / path.name).write_text(json.dumps(result))
+    every = staleness_banner(build(results_dir, tmp_path / "report").article.read_text())
+    assert every[0].startswith(f"The code or environment changed since all {len(stored)} results")
+    assert every[0].count("version:keras") == 1 and len(every) == 2  # and the rerun command
+
+    sweep = json.loads((results_dir / "sweep.json").read_text())
+    sweep["cache_key"]["components"]["source:experiments.sweep"] = "0" * 64
+    (results_dir / "sweep.json").write_text(json.dumps(sweep))
+    split = staleness_banner(build(results_dir, tmp_path / "report").article.read_text())
+    others, alone = split[0], split[1]
+    assert "`sweep.json`" not in others and "all " not in others
+    assert all(f"`{p.name}`" in others for p in stored if p.stem != "sweep")
+    assert alone.startswith("The code or environment changed since `sweep.json` was computed:")
+    assert "source:experiments\\.sweep, version:keras 0\\.0\\.1" in alone  # Markdown-escaped
+    assert all(len(sentence.split()) <= 60 for sentence in split)  # the reader test's limit
+
+
 @pytest.mark.slow
 def test_current_results_carry_no_staleness_banner(tmp_path):
     article = build(paths.RESULTS_OF_RECORD, tmp_path / "report").article.read_text()
