@@ -49,7 +49,7 @@ PYTEST := $(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4 --dist=lo
 test: venv  ## run the test suite
 	$(PYTEST)
 
-test-fast: venv  ## the test suite without the tests marked slow (about 35 s; a minute on a fresh clone)
+test-fast: venv  ## the test suite without the tests marked slow (about 30 s; a minute on slower CPUs)
 	$(PYTEST) -m "not slow"
 
 bench: venv  ## the benchmarks in benchmarks/: runner vs. plain Keras, then the fast loop's waits on a fresh clone
