@@ -138,6 +138,8 @@ def test_full_results_outside_the_record_are_flagged_without_claiming_fewer_tria
     assert "Not the results of record" in article
     assert f"profile results in `{copied}`, not the committed ones" in article
     assert "fewer trials" not in article
+    assert "smaller sample" not in article  # the record's samples, another run
+    assert "Their samples are the record's" in article
 
 
 @pytest.mark.slow
