@@ -347,6 +347,13 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def cpu_description() -> str:
+    """The CPU as a run's provenance names it: model, cores and the variables that chose its
+    kernels (`polarity.cache.cpu_dispatch`): 'AMD EPYC (2 cores; OPENBLAS_CORETYPE=Haswell)'."""
+    dispatch = "".join(f"; {name}={value}" for name, value in cpu_dispatch().items())
+    return f"{_cpu_model()} ({os.cpu_count()} cores{dispatch})"
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -368,8 +375,6 @@ def provenance(started_at: str, duration_s: float) -> dict:
     except ImportError:
         backend_version = "unknown"
     gpus = _gpu_names(backend)
-    # Which of the CPU's kernels ran, where a variable chose them: part of the machine.
-    dispatch = "".join(f"; {name}={value}" for name, value in cpu_dispatch().items())
     # What a run writes is not a change to the code: a full run rewrites report/results/
     # one experiment after another, and the later ones must not call the tree dirty.
     written = paths.RESULTS_OF_RECORD.relative_to(paths.ROOT).as_posix()
@@ -386,8 +391,7 @@ def provenance(started_at: str, duration_s: float) -> dict:
         # The other numeric libraries in the cache key, so the card shows what it covers.
         **{d: installed_version(d) for d in NUMERIC_DISTRIBUTIONS if d != "numpy"},
         "platform": platform.platform(),
-        "device": f"CPU: {_cpu_model()} ({os.cpu_count()} cores{dispatch})"
-        + (f"; GPU: {', '.join(gpus)}" if gpus else ""),
+        "device": f"CPU: {cpu_description()}" + (f"; GPU: {', '.join(gpus)}" if gpus else ""),
         "settings": settings(),
         "started_at": started_at,
         "duration_s": round(duration_s, 3),

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from benchmarks import loop
+from polarity.results import cpu_description
 
 
 @pytest.mark.slow  # the reference work runs three times, each in a process of its own
@@ -31,4 +32,5 @@ def test_each_step_is_timed_beside_the_reference_work_and_a_failure_is_named(
     # Twenty products of 1000 x 1000 matrices and three million additions: measurable, short.
     assert all(0.05 < seconds < 60 for seconds in references), references
     printed = capsys.readouterr().out
+    assert record["cpu"] == cpu_description() and f"this checkout, {record['cpu']}:" in printed
     assert "reference work before it" in printed and "reference work after the last" in printed
