@@ -15,7 +15,9 @@ from polarity.style import OKABE_ITO, REFERENCE_COLOUR, TEXT_WIDTH
 # Float32 logits of a few units agree to about 1e-6 when the algebra is exact; a broken
 # identity moves them by tenths or more.
 ROUNDING_TOLERANCE = 1e-4
-EXACT_ABSORPTION = ("dense", "conv_valid", "conv_same_background_padding")
+# The cases whose first layer absorbs the inversion as it stands; 'same' padding needs the
+# background-valued border, which `same_padding_breaks_absorption` states with its numbers.
+EXACT_ABSORPTION = ("dense", "conv_valid")
 ABSORPTION_CASES = {
     "dense": "dense first layer",
     "conv_valid": "'valid' convolution",
@@ -180,12 +182,21 @@ def mirror_drift_against_rounding(results: dict) -> Claim:
     pair = metrics["mirrored_training"]["batch_norm"]
     mode = "batch_statistics"
     rows = []
+    seed_ratios = []  # each seed's mirror against the same seed's control (one start, batches)
     for update in control["updates"]:
         if update not in pair["updates"]:
             continue
         mirror_logit, mirror_changed = worst_at(pair, mode, update)
         k = control["updates"].index(update)
         c = control["modes"][mode]
+        j = pair["updates"].index(update)
+        for mirror_run, control_run in zip(
+            pair["modes"][mode]["max_abs_logit_difference"],
+            c["max_abs_logit_difference"],
+            strict=True,
+        ):
+            if control_run[k] > 0:
+                seed_ratios.append(mirror_run[j] / control_run[k])
         rows.append(
             {
                 "updates": update,
@@ -204,6 +215,9 @@ def mirror_drift_against_rounding(results: dict) -> Claim:
         "beyond_rounding" if all(beyond) else "within_rounding" if not any(beyond) else "mixed"
     )
     ratios = [r["ratio"] for r in rows if r["ratio"] is not None]
+    farthest = max(
+        (r for r in rows if r["ratio"] is not None), key=lambda r: r["ratio"], default=None
+    )
     return Claim(
         "mirror_drift_against_rounding",
         verdict,
@@ -212,7 +226,10 @@ def mirror_drift_against_rounding(results: dict) -> Claim:
             "checkpoints": rows,
             "first": rows[0],
             "last": rows[-1],
+            "further_at": sum(beyond),
             "ratio_range": [min(ratios), max(ratios)] if ratios else None,
+            "seed_ratio_range": [min(seed_ratios), max(seed_ratios)] if seed_ratios else None,
+            "farthest_at": farthest["updates"] if farthest else None,
             "n_seeds": len(results["equivalences"]["seeds"]),
             "test_images": metrics["test_images"],
         },
