@@ -226,7 +226,16 @@ def mirror_drift_against_rounding(results: dict) -> Claim:
             "checkpoints": rows,
             "first": rows[0],
             "last": rows[-1],
-            "further_at": sum(beyond),
+            # The checkpoints compared (the control's own list, when the pair shares them
+            # all, so that a count of them is traced to the results) and those where the
+            # mirror was no further than the control.
+            "updates_compared": (
+                control["updates"]
+                if all(u in pair["updates"] for u in control["updates"])
+                else [r["updates"] for r in rows]
+            ),
+            "not_further_at": [r["updates"] for r, b in zip(rows, beyond, strict=True) if not b],
+            "float64_updates": metrics["mirrored_training_float64"]["batch_norm"]["updates"][-1],
             "ratio_range": [min(ratios), max(ratios)] if ratios else None,
             "seed_ratio_range": [min(seed_ratios), max(seed_ratios)] if seed_ratios else None,
             "farthest_at": farthest["updates"] if farthest else None,
